@@ -1,0 +1,332 @@
+import Foundation
+
+/// What the dialogue knows that changes how a message is read.
+public struct ClassificationContext: Sendable {
+    /// The bot has just asked for the service PIN, so a bare 6-digit number is one.
+    public var expectsPIN: Bool
+
+    public init(expectsPIN: Bool = false) { self.expectsPIN = expectsPIN }
+}
+
+extension RuleSet {
+    /// Longer messages are read up to this many scalars; nobody's request starts after that.
+    public static let maximumScalars = 2_000
+
+    /// Understands one message: language, dialect, intent with confidence, slots and cues.
+    public func classify(_ text: String, context: ClassificationContext = .init(), explain: Bool = false) -> Classification {
+        var input = text
+        if text.utf8.count > Self.maximumScalars * 4 || text.unicodeScalars.count > Self.maximumScalars {
+            input = String(String.UnicodeScalarView(text.unicodeScalars.prefix(Self.maximumScalars)))
+        }
+        var explanation: Explanation? = explain ? Explanation() : nil
+        var normalized = normalizer.normalize(input)
+        explanation?.normalized = normalized.string
+
+        var hits: [TermHit] = []
+        hits.reserveCapacity(32)
+        automaton.scan(normalized.scalars, into: &hits)
+
+        // Dialect words, slips and fillers, then English typos; rescan only when something changed.
+        var cues = UtteranceCues()
+        var rewritten = rewrite(normalized.scalars, hits: hits, dialect: &cues.dialect, explanation: &explanation)
+        if normalized.latinWords > 0, let corrected = correctTypos(rewritten ?? normalized.scalars, explanation: &explanation) {
+            rewritten = corrected
+        }
+        if let rewritten {
+            normalized.scalars = rewritten
+            hits.removeAll(keepingCapacity: true)
+            automaton.scan(rewritten, into: &hits)
+        }
+        explanation?.rewritten = normalized.string
+        let s = normalized.scalars
+        hits.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
+        let numbers = numberHits(s)
+
+        let language: Language
+        if normalized.hanCount > 0 && normalized.hanCount * 2 >= normalized.latinWords {
+            language = .zh
+        } else if normalized.latinWords > 0 {
+            language = .en
+        } else {
+            language = defaultLanguage
+        }
+
+        // Rules.
+        let count = intents.count
+        var best = [Float](repeating: 0, count: count)
+        var extra = [Float](repeating: 0, count: count)
+        var vetoed = [Bool](repeating: false, count: count)
+        var negatorEnds: [(intent: Int32, end: Int32)] = []
+        for hit in hits {
+            for intent in excludes[Int(hit.term)] {
+                vetoed[Int(intent)] = true
+                if explanation != nil { explanation!.vetoes.append((intents[Int(intent)], termText[Int(hit.term)])) }
+            }
+            for intent in negators[Int(hit.term)] { negatorEnds.append((intent, hit.end)) }
+        }
+        func isNegated(_ intent: Int32, before start: Int32) -> Bool {
+            guard !negatorEnds.isEmpty else { return false }
+            let window: Int32 = start < s.count && Scalar.isASCIIAlnum(s[Int(start)]) ? 16 : 4
+            return negatorEnds.contains { $0.intent == intent && $0.end <= start && start - $0.end <= window }
+        }
+        func add(_ intent: Int32, _ weight: Float, rule: Int32, start: Int32) {
+            if isNegated(intent, before: start) {
+                if explanation != nil { explanation!.negated.append((intents[Int(intent)], ruleDescriptions[Int(rule)])) }
+                return
+            }
+            let i = Int(intent)
+            if weight > best[i] {
+                if best[i] > 0 { extra[i] += 1 }
+                best[i] = weight
+            } else {
+                extra[i] += 1
+            }
+            if explanation != nil {
+                explanation!.ruleHits.append(.init(intent: intents[i], rule: ruleDescriptions[Int(rule)], weight: Double(weight)))
+            }
+        }
+        var candidatePatterns: [Int32] = []
+        for hit in hits {
+            for use in phraseUses[Int(hit.term)] { add(use.intent, use.weight, rule: use.rule, start: hit.start) }
+            for p in patternAnchors[Int(hit.term)] where !candidatePatterns.contains(p) { candidatePatterns.append(p) }
+        }
+        if !numbers.isEmpty { candidatePatterns += numberAnchoredPatterns }
+        for p in candidatePatterns {
+            let pattern = patterns[Int(p)]
+            if let start = match(pattern, hits: hits, numbers: numbers, text: s) {
+                add(pattern.intent, pattern.weight, rule: pattern.rule, start: start)
+            }
+        }
+        if !regexes.isEmpty {
+            let string = normalized.string
+            let range = NSRange(string.startIndex..., in: string)
+            for r in regexes where r.regex.firstMatch(in: string, range: range) != nil {
+                add(r.intent, r.weight, rule: r.rule, start: 0)
+            }
+        }
+
+        // Examples, and the combined confidence.
+        let similarity = examples.score(s, intentCount: count)
+        var scored: [IntentScore] = []
+        scored.reserveCapacity(4)
+        let bonus = Float(scoring.extraHitBonus)
+        let exampleWeight = Float(scoring.exampleWeight)
+        for i in 0..<count where !vetoed[i] {
+            let rule = best[i] > 0 ? best[i] + bonus * min(extra[i], 3) : 0
+            let fromRules = 1 - exp(-rule)
+            let confidence = fromRules + (1 - fromRules) * similarity.best[i] * exampleWeight
+            if explanation != nil, rule > 0 || similarity.best[i] > 0.1 {
+                explanation!.scores.append((intents[i], Double(rule), Double(similarity.best[i]), Double(confidence)))
+                if similarity.example[i] >= 0 {
+                    explanation!.examples.append((intents[i], examples.exampleText[Int(similarity.example[i])],
+                                                  Double(similarity.best[i])))
+                }
+            }
+            guard confidence > 0.05 else { continue }
+            scored.append(IntentScore(intent: intents[i], confidence: Double(confidence)))
+        }
+        scored.sort { $0.confidence != $1.confidence ? $0.confidence > $1.confidence : $0.intent < $1.intent }
+        if scored.count > 3 { scored.removeLast(scored.count - 3) }
+        explanation?.scores.sort { $0.confidence > $1.confidence }
+
+        var intent = IntentID.outOfScope
+        var confidence = 1.0
+        var ambiguous = false
+        if let top = scored.first {
+            if top.confidence >= scoring.confidenceFloor {
+                intent = top.intent
+                confidence = top.confidence
+                if scored.count > 1, scored[1].confidence >= scoring.confidenceFloor,
+                    top.confidence - scored[1].confidence < scoring.ambiguityMargin
+                {
+                    ambiguous = true
+                }
+            } else {
+                confidence = 1 - top.confidence
+            }
+        }
+
+        let slots = extractSlots(s, hits: hits, numbers: numbers, context: context)
+        detectCues(normalized, hits: hits, numbers: numbers, into: &cues)
+        var result = Classification(
+            text: text, language: language, intent: intent, confidence: confidence, slots: slots, cues: cues,
+            candidates: scored, ambiguous: ambiguous, explanation: explanation)
+        if let age = ageStated(hits: hits, numbers: numbers, text: s) { result.slots[.age] = String(age) }
+        return result
+    }
+
+    // MARK: - Rewriting
+
+    /// Leftmost-longest, non-overlapping choice among the hits `accept` allows.
+    private func select(_ hits: [TermHit], accept: (TermHit) -> Bool) -> [TermHit] {
+        let candidates = hits.filter(accept).sorted {
+            $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end
+        }
+        var chosen: [TermHit] = []
+        var position: Int32 = 0
+        for hit in candidates where hit.start >= position {
+            chosen.append(hit)
+            position = hit.end
+        }
+        return chosen
+    }
+
+    /// Applies dialect entries (of the dialect with enough evidence), corrections and fillers.
+    private func rewrite(_ s: [UInt32], hits: [TermHit], dialect: inout DialectID?,
+                         explanation: inout Explanation?) -> [UInt32]?
+    {
+        guard hits.contains(where: { !rewriteUses[Int($0.term)].isEmpty }) else { return nil }
+        var evidence = [Double](repeating: 0, count: dialects.count)
+        let dialectHits = select(hits) { hit in
+            rewriteUses[Int(hit.term)].contains { if case .dialect = $0.kind { return true } else { return false } }
+        }
+        for hit in dialectHits {
+            for use in rewriteUses[Int(hit.term)] {
+                if case .dialect(let d) = use.kind { evidence[Int(d)] += use.weight }
+            }
+        }
+        var winner: Int32 = -1
+        for (d, e) in evidence.enumerated() where e >= dialects[d].minEvidence && (winner < 0 || e > evidence[Int(winner)]) {
+            winner = Int32(d)
+        }
+        if explanation != nil {
+            explanation!.dialectEvidence = evidence.enumerated().filter { $0.element > 0 }.map { (dialects[$0.offset].id, $0.element) }
+        }
+        if winner >= 0 { dialect = dialects[Int(winner)].id }
+        func use(for hit: TermHit) -> RewriteUse? {
+            rewriteUses[Int(hit.term)].first { use in
+                switch use.kind {
+                case .dialect(let d): return d == winner
+                case .correction, .filler: return true
+                }
+            }
+        }
+        let chosen = select(hits) { use(for: $0) != nil }
+        guard !chosen.isEmpty else { return nil }
+        var out: [UInt32] = []
+        out.reserveCapacity(s.count + 8)
+        var position = 0
+        for hit in chosen {
+            guard let use = use(for: hit) else { continue }
+            out += s[position..<Int(hit.start)]
+            out += use.target
+            position = Int(hit.end)
+            if explanation != nil {
+                let source: String
+                switch use.kind {
+                case .dialect(let d): source = dialects[Int(d)].id.rawValue
+                case .correction: source = "correction"
+                case .filler: source = "filler"
+                }
+                explanation!.replacements.append(.init(from: termText[Int(hit.term)], to: Self.string(use.target), source: source))
+            }
+        }
+        out += s[position...]
+        // Dropped fillers can leave doubled or edge spaces.
+        var cleaned: [UInt32] = []
+        cleaned.reserveCapacity(out.count)
+        for v in out where !(v == Scalar.space && (cleaned.isEmpty || cleaned.last == Scalar.space)) { cleaned.append(v) }
+        if cleaned.last == Scalar.space { cleaned.removeLast() }
+        return cleaned
+    }
+
+    private func correctTypos(_ s: [UInt32], explanation: inout Explanation?) -> [UInt32]? {
+        var out: [UInt32]?
+        var i = 0
+        var copied = 0
+        while i < s.count {
+            guard Scalar.isASCIILetter(s[i]) else {
+                i += 1
+                continue
+            }
+            var j = i
+            while j < s.count, Scalar.isASCIIAlnum(s[j]) { j += 1 }
+            let word = s[i..<j]
+            if word.count >= TypoCorrector.minimumLength, word.allSatisfy(Scalar.isASCIILetter),
+                let fixed = typos.correction(for: word)
+            {
+                if out == nil { out = [] }
+                out! += s[copied..<i]
+                out! += fixed
+                copied = j
+                explanation?.replacements.append(.init(from: Self.string(Array(word)), to: Self.string(fixed), source: "typo"))
+            }
+            i = j
+        }
+        guard var result = out else { return nil }
+        result += s[copied...]
+        return result
+    }
+
+    static func string(_ scalars: [UInt32]) -> String {
+        String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init)))
+    }
+
+    // MARK: - Patterns
+
+    /// Runs of ASCII digits (with one decimal point) as pseudo-hits for `#` and the slot scanner.
+    func numberHits(_ s: [UInt32]) -> [TermHit] {
+        var out: [TermHit] = []
+        var i = 0
+        while i < s.count {
+            guard Scalar.isDigit(s[i]) else {
+                i += 1
+                continue
+            }
+            var j = i
+            while j < s.count, Scalar.isDigit(s[j]) { j += 1 }
+            if j + 1 < s.count, s[j] == 0x2E, Scalar.isDigit(s[j + 1]) {
+                j += 1
+                while j < s.count, Scalar.isDigit(s[j]) { j += 1 }
+            }
+            out.append(TermHit(term: -1, start: Int32(i), end: Int32(j)))
+            i = j
+        }
+        return out
+    }
+
+    /// Matches a pattern against the hits; returns where its first element starts.
+    func match(_ pattern: CompiledPattern, hits: [TermHit], numbers: [TermHit], text s: [UInt32]) -> Int32? {
+        var position: Int32 = 0
+        var adjacent = false
+        var firstStart: Int32?
+        var negations: [Set<Int32>] = []
+        func onlySpaces(_ from: Int32, _ to: Int32) -> Bool {
+            guard from < to else { return from == to }
+            for k in Int(from)..<Int(to) where s[k] != Scalar.space { return false }
+            return true
+        }
+        func negationFree(_ from: Int32, _ to: Int32) -> Bool {
+            for set in negations {
+                for hit in hits where hit.start >= from && hit.end <= to && set.contains(hit.term) { return false }
+            }
+            return true
+        }
+        for element in pattern.elements {
+            switch element {
+            case .gap:
+                adjacent = false
+            case .negation(let set):
+                negations.append(set)
+            case .terms, .number:
+                let pool: [TermHit]
+                if case .number = element { pool = numbers } else { pool = hits }
+                var found: TermHit?
+                for hit in pool where hit.start >= position {
+                    if case .terms(let set) = element, !set.contains(hit.term) { continue }
+                    if adjacent && !onlySpaces(position, hit.start) { continue }
+                    if !negations.isEmpty && !negationFree(position, hit.start) { continue }
+                    found = hit
+                    break
+                }
+                guard let hit = found else { return nil }
+                negations.removeAll()
+                firstStart = firstStart ?? hit.start
+                position = hit.end
+                adjacent = true
+            }
+        }
+        if !negations.isEmpty && !negationFree(position, Int32(s.count)) { return nil }
+        return firstStart
+    }
+}

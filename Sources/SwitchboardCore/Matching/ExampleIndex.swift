@@ -1,0 +1,165 @@
+import Foundation
+
+/// Similarity of a message to each intent's example utterances: TF-IDF cosine over character
+/// unigrams and bigrams (Chinese) and words and word pairs (English), through an inverted index.
+struct ExampleIndex: Sendable {
+    private let featureID: [UInt64: Int32]
+    private let postingStart: [Int32]
+    private let postingExample: [Int32]
+    private let postingWeight: [Float]
+    private let idf: [Float]
+    private let unknownIDF: Float
+    let exampleIntent: [Int32]
+    let exampleText: [String]
+
+    /// Features this common (share of examples) carry no signal and are left out of the postings.
+    private static let maxDocumentFrequency = 0.25
+
+    init(examples: [(intent: Int32, text: String, scalars: [UInt32])]) {
+        var ids: [UInt64: Int32] = [:]
+        var df: [Int] = []
+        var exampleFeatures: [[Int32]] = []
+        for example in examples {
+            var list: [Int32] = []
+            for f in Self.features(of: example.scalars) {
+                let id: Int32
+                if let known = ids[f] {
+                    id = known
+                } else {
+                    id = Int32(df.count)
+                    ids[f] = id
+                    df.append(0)
+                }
+                df[Int(id)] += 1
+                list.append(id)
+            }
+            exampleFeatures.append(list)
+        }
+        let n = Float(max(examples.count, 1))
+        let idf = df.map { log(1 + n / Float($0)) }
+        let limit = Int(Double(examples.count) * Self.maxDocumentFrequency)
+        var postings = [[(Int32, Float)]](repeating: [], count: df.count)
+        for (index, features) in exampleFeatures.enumerated() {
+            let norm = sqrt(features.reduce(Float(0)) { $0 + idf[Int($1)] * idf[Int($1)] })
+            guard norm > 0 else { continue }
+            for f in features where df[Int(f)] <= max(limit, 2) {
+                postings[Int(f)].append((Int32(index), idf[Int(f)] / norm))
+            }
+        }
+        var start: [Int32] = [0]
+        var example: [Int32] = []
+        var weight: [Float] = []
+        for list in postings {
+            for (e, w) in list {
+                example.append(e)
+                weight.append(w)
+            }
+            start.append(Int32(example.count))
+        }
+        self.featureID = ids
+        self.postingStart = start
+        self.postingExample = example
+        self.postingWeight = weight
+        self.idf = idf
+        self.unknownIDF = log(1 + n)
+        self.exampleIntent = examples.map(\.intent)
+        self.exampleText = examples.map(\.text)
+    }
+
+    /// The best cosine similarity per intent, and which example gave it.
+    func score(_ scalars: [UInt32], intentCount: Int) -> (best: [Float], example: [Int32]) {
+        var best = [Float](repeating: 0, count: intentCount)
+        var bestExample = [Int32](repeating: -1, count: intentCount)
+        let features = Self.features(of: scalars)
+        guard !features.isEmpty, !exampleIntent.isEmpty else { return (best, bestExample) }
+        var known: [(Int32, Float)] = []
+        known.reserveCapacity(features.count)
+        var norm: Float = 0
+        for f in features {
+            if let id = featureID[f] {
+                let w = idf[Int(id)]
+                norm += w * w
+                known.append((id, w))
+            } else {
+                norm += unknownIDF * unknownIDF
+            }
+        }
+        norm = sqrt(norm)
+        guard norm > 0, !known.isEmpty else { return (best, bestExample) }
+        var accumulator = [Float](repeating: 0, count: exampleIntent.count)
+        var touched: [Int32] = []
+        for (id, w) in known {
+            let q = w / norm
+            for k in Int(postingStart[Int(id)])..<Int(postingStart[Int(id) + 1]) {
+                let e = Int(postingExample[k])
+                if accumulator[e] == 0 { touched.append(Int32(e)) }
+                accumulator[e] += q * postingWeight[k]
+            }
+        }
+        for e in touched {
+            let intent = Int(exampleIntent[Int(e)])
+            let s = accumulator[Int(e)]
+            if s > best[intent] {
+                best[intent] = s
+                bestExample[intent] = e
+            }
+        }
+        return (best, bestExample)
+    }
+
+    /// Distinct hashed features of normalized text.
+    static func features(of s: [UInt32]) -> [UInt64] {
+        var out: [UInt64] = []
+        out.reserveCapacity(s.count * 2)
+        var previousHan: UInt32 = 0
+        var previousWord: UInt64 = 0
+        var i = 0
+        while i < s.count {
+            let v = s[i]
+            if Scalar.isHan(v) {
+                out.append(hash(1, v))
+                if previousHan != 0 { out.append(hash(2, previousHan, v)) }
+                previousHan = v
+                previousWord = 0
+                i += 1
+                continue
+            }
+            previousHan = 0
+            if Scalar.isASCIIAlnum(v) {
+                var j = i
+                var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                var allDigits = true
+                while j < s.count, Scalar.isASCIIAlnum(s[j]) { j += 1 }
+                var end = j
+                // Light stemming: plans/plan, bills/bill.
+                if end - i > 3, s[end - 1] == 0x73, s[end - 2] != 0x73 { end -= 1 }
+                for k in i..<end {
+                    if !Scalar.isDigit(s[k]) { allDigits = false }
+                    h = (h ^ UInt64(s[k])) &* 0x100_0000_01b3
+                }
+                let word = allDigits ? hash(5, 0) : (h ^ 3)
+                out.append(word)
+                if previousWord != 0 { out.append(hash(4, UInt32(truncatingIfNeeded: previousWord), UInt32(truncatingIfNeeded: word >> 32))) }
+                previousWord = word
+                i = j
+                continue
+            }
+            if v != Scalar.space { previousWord = 0 }
+            i += 1
+        }
+        out.sort()
+        var unique: [UInt64] = []
+        unique.reserveCapacity(out.count)
+        for f in out where unique.last != f { unique.append(f) }
+        return unique
+    }
+
+    @inline(__always)
+    private static func hash(_ kind: UInt64, _ a: UInt32, _ b: UInt32 = 0) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ kind
+        h = (h ^ UInt64(a)) &* 0x100_0000_01b3
+        h = (h ^ UInt64(b)) &* 0x100_0000_01b3
+        h ^= h >> 29
+        return h &* 0xbf58_476d_1ce4_e5b9
+    }
+}

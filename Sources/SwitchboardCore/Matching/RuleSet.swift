@@ -1,0 +1,430 @@
+import Foundation
+
+/// The rule set compiled once: one automaton over every term, per-term tables saying what a hit
+/// means, compiled patterns, the example index and the typo index. Immutable and shared by every
+/// session; classifying a message allocates only per-message scratch.
+public struct RuleSet: Sendable {
+    struct PhraseUse: Sendable {
+        var intent: Int32
+        var weight: Float
+        var rule: Int32
+    }
+
+    enum RewriteKind: Sendable, Equatable {
+        case dialect(Int32)
+        case correction
+        case filler
+    }
+
+    struct RewriteUse: Sendable {
+        var kind: RewriteKind
+        var target: [UInt32]
+        var weight: Double
+    }
+
+    struct SlotUse: Sendable {
+        var slot: SlotName
+        var value: String
+    }
+
+    struct TermFlags: OptionSet, Sendable {
+        let rawValue: UInt8
+        static let monthContext = TermFlags(rawValue: 1)
+        static let currencyBefore = TermFlags(rawValue: 2)
+        static let currencyAfter = TermFlags(rawValue: 4)
+        static let pinContext = TermFlags(rawValue: 8)
+    }
+
+    enum Element: Sendable {
+        case terms(Set<Int32>)
+        case gap
+        case negation(Set<Int32>)
+        case number
+    }
+
+    struct CompiledPattern: Sendable {
+        var elements: [Element]
+        var intent: Int32
+        var weight: Float
+        var rule: Int32
+    }
+
+    struct CompiledRegex: @unchecked Sendable {
+        // NSRegularExpression is immutable after creation and safe to share for matching.
+        var regex: NSRegularExpression
+        var intent: Int32
+        var weight: Float
+        var rule: Int32
+    }
+
+    struct DialectInfo: Sendable {
+        var id: DialectID
+        var name: String
+        var minEvidence: Double
+    }
+
+    struct CueGroup: Sendable {
+        var kind: CueKind
+        var label: String
+        var weight: Double
+    }
+
+    let normalizer: TextNormalizer
+    let automaton: Automaton
+    let termText: [String]
+    let phraseUses: [[PhraseUse]]
+    let patternAnchors: [[Int32]]
+    let numberAnchoredPatterns: [Int32]
+    let excludes: [[Int32]]
+    let negators: [[Int32]]
+    let cueUses: [[Int32]]
+    let slotUses: [[SlotUse]]
+    let rewriteUses: [[RewriteUse]]
+    let termFlags: [TermFlags]
+    let patterns: [CompiledPattern]
+    let agePatterns: [CompiledPattern]
+    let regexes: [CompiledRegex]
+    let examples: ExampleIndex
+    let typos: TypoCorrector
+    let dialects: [DialectInfo]
+    let cueGroups: [CueGroup]
+    let cueSettings: CueSettings
+    let monthNeedsContext: Set<String>
+    let ruleDescriptions: [String]
+
+    /// The intents, in load order; `out_of_scope` is implicit.
+    public let intents: [IntentID]
+    /// Each intent's description, by id.
+    public let intentDescriptions: [IntentID: String]
+    /// Scoring thresholds.
+    public let scoring: ScoringSettings
+    /// The language for messages that show none.
+    public let defaultLanguage: Language
+    /// The plan catalogue.
+    public let plans: [Plan]
+    /// The add-ons.
+    public let addons: [Addon]
+    /// The dialect lexicons loaded, with their entry counts.
+    public let dialectEntryCounts: [DialectID: Int]
+    /// Checks written beside the rules (`tests:` in rule files).
+    let inlineTests: [InlineTestDef]
+
+    /// Number of terms in the automaton.
+    public var termCount: Int { termText.count }
+    /// Number of example utterances indexed.
+    public var exampleCount: Int { examples.exampleIntent.count }
+    /// Number of compiled patterns.
+    public var patternCount: Int { patterns.count }
+}
+
+extension RuleSet {
+    /// Compiles validated definitions; problems found on the way are returned, not thrown.
+    static func compile(_ defs: RuleDefinitions, rulesDirectory: String) -> (ruleSet: RuleSet, diagnostics: [Diagnostic]) {
+        var builder = RuleSetBuilder(defs: defs, rulesDirectory: rulesDirectory)
+        let ruleSet = builder.build()
+        return (ruleSet, builder.diagnostics)
+    }
+}
+
+/// Holds the mutable state of compilation.
+private struct RuleSetBuilder {
+    let defs: RuleDefinitions
+    let rulesDirectory: String
+    let normalizer: TextNormalizer
+    var diagnostics: [Diagnostic] = []
+    var termIndex: [[UInt32]: Int32] = [:]
+    var terms: [[UInt32]] = []
+    var termText: [String] = []
+    var phraseUses: [[RuleSet.PhraseUse]] = []
+    var patternAnchors: [[Int32]] = []
+    var excludes: [[Int32]] = []
+    var negators: [[Int32]] = []
+    var cueUses: [[Int32]] = []
+    var slotUses: [[RuleSet.SlotUse]] = []
+    var rewriteUses: [[RuleSet.RewriteUse]] = []
+    var termFlags: [RuleSet.TermFlags] = []
+    var ruleDescriptions: [String] = []
+    var conceptDefs: [String: ConceptDef] = [:]
+    var conceptTerms: [String: [Int32]] = [:]
+    var resolving: Set<String> = []
+
+    init(defs: RuleDefinitions, rulesDirectory: String) {
+        self.defs = defs
+        self.rulesDirectory = rulesDirectory
+        self.normalizer = TextNormalizer(characterMap: defs.characterMap, numeralMeasures: defs.numeralMeasures)
+    }
+
+    mutating func error(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(location, message))
+    }
+
+    /// The term id of a literal, normalized like a message; nil (with a diagnostic) when nothing is left.
+    mutating func intern(_ literal: String, at location: SourceLocation) -> Int32? {
+        let scalars = normalizer.normalize(literal).scalars
+        guard !scalars.isEmpty, !(scalars.count == 1 && scalars[0] == Scalar.space) else {
+            error(location, "'\(literal)' is empty after normalization")
+            return nil
+        }
+        if let id = termIndex[scalars] { return id }
+        let id = Int32(terms.count)
+        termIndex[scalars] = id
+        terms.append(scalars)
+        termText.append(String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init))))
+        phraseUses.append([])
+        patternAnchors.append([])
+        excludes.append([])
+        negators.append([])
+        cueUses.append([])
+        slotUses.append([])
+        rewriteUses.append([])
+        termFlags.append([])
+        return id
+    }
+
+    mutating func resolve(_ ref: TermRef) -> [Int32] {
+        switch ref.kind {
+        case .literal(let text):
+            return intern(text, at: ref.location).map { [$0] } ?? []
+        case .concept(let name):
+            return concept(name, referencedAt: ref.location)
+        }
+    }
+
+    mutating func resolve(_ refs: [TermRef]) -> [Int32] {
+        var out: [Int32] = []
+        for ref in refs { out += resolve(ref) }
+        return out
+    }
+
+    mutating func concept(_ name: String, referencedAt location: SourceLocation) -> [Int32] {
+        if let done = conceptTerms[name] { return done }
+        guard let def = conceptDefs[name] else {
+            let hint = Spelling.closest(to: name, in: Array(conceptDefs.keys)).map { " (did you mean '~\($0)'?)" } ?? ""
+            error(location, "unknown concept '~\(name)'\(hint)")
+            return []
+        }
+        if resolving.contains(name) {
+            error(def.location, "concept '~\(name)' includes itself")
+            return []
+        }
+        resolving.insert(name)
+        let ids = resolve(def.terms)
+        resolving.remove(name)
+        conceptTerms[name] = ids
+        return ids
+    }
+
+    mutating func describe(_ what: String, at location: SourceLocation) -> Int32 {
+        let file = location.file.hasPrefix(rulesDirectory + "/") ? location.file : location.file
+        ruleDescriptions.append("\(what) (\(file):\(location.line))")
+        return Int32(ruleDescriptions.count - 1)
+    }
+
+    mutating func compilePattern(_ def: PatternDef, intent: Int32, rule: Int32) -> RuleSet.CompiledPattern {
+        var elements: [RuleSet.Element] = []
+        for element in def.elements {
+            switch element {
+            case .terms(let refs): elements.append(.terms(Set(resolve(refs))))
+            case .negation(let refs): elements.append(.negation(Set(resolve(refs))))
+            case .gap: elements.append(.gap)
+            case .number: elements.append(.number)
+            }
+        }
+        return RuleSet.CompiledPattern(elements: elements, intent: intent, weight: Float(def.weight), rule: rule)
+    }
+
+    mutating func build() -> RuleSet {
+        // Concepts first: names are global across files.
+        for concept in defs.concepts {
+            if let first = conceptDefs[concept.name] {
+                error(concept.location, "concept '\(concept.name)' is defined twice (first at \(first.location))")
+            } else {
+                conceptDefs[concept.name] = concept
+            }
+        }
+        for concept in defs.concepts where conceptDefs[concept.name]?.location == concept.location {
+            _ = self.concept(concept.name, referencedAt: concept.location)
+        }
+
+        // Intents.
+        var intentIDs: [IntentID] = []
+        var intentIndex: [IntentID: Int32] = [:]
+        var descriptions: [IntentID: String] = [:]
+        var firstLocation: [IntentID: SourceLocation] = [:]
+        var patterns: [RuleSet.CompiledPattern] = []
+        var regexes: [RuleSet.CompiledRegex] = []
+        var examples: [(intent: Int32, text: String, scalars: [UInt32])] = []
+        for intent in defs.intents {
+            if intent.id == .outOfScope {
+                error(intent.location, "'out_of_scope' is what the matcher answers when nothing fits; it cannot have rules")
+                continue
+            }
+            if let first = firstLocation[intent.id] {
+                error(intent.location, "intent '\(intent.id)' is defined twice (first at \(first))")
+                continue
+            }
+            firstLocation[intent.id] = intent.location
+            let index = Int32(intentIDs.count)
+            intentIDs.append(intent.id)
+            intentIndex[intent.id] = index
+            descriptions[intent.id] = intent.description
+            for phrase in intent.phrases {
+                let label: String
+                switch phrase.term.kind {
+                case .literal(let text): label = "phrase '\(text)'"
+                case .concept(let name): label = "phrase '~\(name)'"
+                }
+                let rule = describe(label, at: phrase.term.location)
+                for t in resolve(phrase.term) {
+                    phraseUses[Int(t)].append(RuleSet.PhraseUse(intent: index, weight: Float(phrase.weight), rule: rule))
+                }
+            }
+            for pattern in intent.patterns {
+                let rule = describe("pattern '\(pattern.source)'", at: pattern.location)
+                patterns.append(compilePattern(pattern, intent: index, rule: rule))
+            }
+            for regex in intent.regexes {
+                do {
+                    let compiled = try NSRegularExpression(pattern: regex.source, options: [.caseInsensitive])
+                    let rule = describe("regex '\(regex.source)'", at: regex.location)
+                    regexes.append(RuleSet.CompiledRegex(regex: compiled, intent: index, weight: Float(regex.weight), rule: rule))
+                } catch {
+                    self.error(regex.location, "intent '\(intent.id)': bad regex '\(regex.source)': \(error.localizedDescription)")
+                }
+            }
+            for t in resolve(intent.exclude) { excludes[Int(t)].append(index) }
+            for t in resolve(intent.negatedBy) { negators[Int(t)].append(index) }
+            for example in intent.examples {
+                let scalars = normalizer.normalize(example.text).scalars
+                if scalars.isEmpty {
+                    error(example.location, "intent '\(intent.id)': example is empty after normalization")
+                    continue
+                }
+                examples.append((index, example.text, scalars))
+            }
+        }
+        for id in IntentID.canonical where intentIndex[id] == nil {
+            error(SourceLocation(file: rulesDirectory, line: 1, column: 1),
+                  "canonical intent '\(id)' (CONTRACT.md section 2) is not defined by any rule file")
+        }
+        var anchors: [Int32] = []
+        for (p, pattern) in patterns.enumerated() {
+            for element in pattern.elements {
+                if case .terms(let set) = element {
+                    for t in set { patternAnchors[Int(t)].append(Int32(p)) }
+                    break
+                }
+                if case .number = element {
+                    anchors.append(Int32(p))
+                    break
+                }
+            }
+        }
+
+        // Cues.
+        var cueGroups: [RuleSet.CueGroup] = []
+        for group in defs.cueGroups {
+            let index = Int32(cueGroups.count)
+            cueGroups.append(RuleSet.CueGroup(kind: group.kind, label: group.label, weight: group.weight))
+            for t in resolve(group.terms) { cueUses[Int(t)].append(index) }
+        }
+        let agePatterns = defs.agePatterns.map { compilePattern($0, intent: -1, rule: -1) }
+
+        // Slots.
+        let plans = defs.plans.map(\.0)
+        var seenPlan: [String: SourceLocation] = [:]
+        for (plan, aliases, location) in defs.plans {
+            if let first = seenPlan[plan.code] { error(location, "plan code '\(plan.code)' is used twice (first at \(first))") }
+            seenPlan[plan.code] = location
+            for t in resolve(aliases) { slotUses[Int(t)].append(RuleSet.SlotUse(slot: .plan, value: plan.code)) }
+            if let code = intern(plan.code, at: location) {
+                slotUses[Int(code)].append(RuleSet.SlotUse(slot: .plan, value: plan.code))
+            }
+        }
+        var seenAddon: [String: SourceLocation] = [:]
+        for (addon, aliases, location) in defs.addons {
+            if let first = seenAddon[addon.code] { error(location, "add-on code '\(addon.code)' is used twice (first at \(first))") }
+            seenAddon[addon.code] = location
+            for t in resolve(aliases) { slotUses[Int(t)].append(RuleSet.SlotUse(slot: .addon, value: addon.code)) }
+        }
+        let faultTypes: Set<String> = ["no_signal", "slow_data", "broadband_outage", "call_failure", "sms_failure", "other"]
+        for vocabulary in defs.slotVocabulary {
+            switch vocabulary.slot {
+            case .faultType where !faultTypes.contains(vocabulary.value):
+                error(vocabulary.location, "unknown fault type '\(vocabulary.value)'; allowed: \(faultTypes.sorted().joined(separator: ", "))")
+            case .month where !(1...12).contains(Int(vocabulary.value) ?? 0):
+                error(vocabulary.location, "month '\(vocabulary.value)' must be 1...12")
+            case .relativeMonth where !(-12...0).contains(Int(vocabulary.value) ?? 1):
+                error(vocabulary.location, "relative month '\(vocabulary.value)' must be 0, -1, -2, …")
+            default: break
+            }
+            for t in resolve(vocabulary.terms) {
+                slotUses[Int(t)].append(RuleSet.SlotUse(slot: vocabulary.slot, value: vocabulary.value))
+            }
+        }
+        for t in resolve(defs.monthContext) { termFlags[Int(t)].insert(.monthContext) }
+        for t in resolve(defs.currencyBefore) { termFlags[Int(t)].insert(.currencyBefore) }
+        for t in resolve(defs.currencyAfter) { termFlags[Int(t)].insert(.currencyAfter) }
+        for t in resolve(defs.pinContext) { termFlags[Int(t)].insert(.pinContext) }
+
+        // Rewrites: dialect entries, corrections, fillers.
+        var dialects: [RuleSet.DialectInfo] = []
+        var entryCounts: [DialectID: Int] = [:]
+        for lexicon in defs.lexicons {
+            let index = Int32(dialects.count)
+            dialects.append(RuleSet.DialectInfo(id: lexicon.id, name: lexicon.name, minEvidence: lexicon.minEvidence))
+            entryCounts[lexicon.id] = lexicon.entries.count
+            for entry in lexicon.entries {
+                guard let t = intern(entry.source, at: entry.location) else { continue }
+                let target = normalizer.normalize(entry.target).scalars
+                if target.isEmpty {
+                    error(entry.location, "entry '\(entry.source)' has an empty Mandarin target after normalization")
+                    continue
+                }
+                rewriteUses[Int(t)].append(RuleSet.RewriteUse(kind: .dialect(index), target: target, weight: entry.weight))
+            }
+        }
+        for entry in defs.corrections {
+            guard let t = intern(entry.source, at: entry.location) else { continue }
+            rewriteUses[Int(t)].append(RuleSet.RewriteUse(kind: .correction, target: normalizer.normalize(entry.target).scalars, weight: 1))
+        }
+        for filler in defs.fillers {
+            for t in resolve(filler) { rewriteUses[Int(t)].append(RuleSet.RewriteUse(kind: .filler, target: [], weight: 0)) }
+        }
+
+        // Inline tests name intents that must exist.
+        for test in defs.tests where test.intent != .outOfScope && intentIndex[test.intent] == nil {
+            let hint = Spelling.closest(to: test.intent.rawValue, in: intentIDs.map(\.rawValue)).map { " (did you mean '\($0)'?)" } ?? ""
+            error(test.location, "test names unknown intent '\(test.intent)'\(hint)")
+        }
+
+        // English vocabulary for typo correction: every word the rules and examples use.
+        var vocabulary: [[UInt32]: Int] = [:]
+        func addWords(_ s: [UInt32]) {
+            var i = 0
+            while i < s.count {
+                guard Scalar.isASCIILetter(s[i]) else {
+                    i += 1
+                    continue
+                }
+                var j = i
+                while j < s.count, Scalar.isASCIIAlnum(s[j]) { j += 1 }
+                if s[i..<j].allSatisfy(Scalar.isASCIILetter) { vocabulary[Array(s[i..<j]), default: 0] += 1 }
+                i = j
+            }
+        }
+        for t in terms { addWords(t) }
+        for e in examples { addWords(e.scalars) }
+
+        return RuleSet(
+            normalizer: normalizer, automaton: Automaton(terms: terms), termText: termText, phraseUses: phraseUses,
+            patternAnchors: patternAnchors, numberAnchoredPatterns: anchors, excludes: excludes, negators: negators,
+            cueUses: cueUses, slotUses: slotUses, rewriteUses: rewriteUses, termFlags: termFlags, patterns: patterns,
+            agePatterns: agePatterns, regexes: regexes, examples: ExampleIndex(examples: examples),
+            typos: TypoCorrector(vocabulary: vocabulary), dialects: dialects, cueGroups: cueGroups,
+            cueSettings: defs.cueSettings, monthNeedsContext: defs.monthNeedsContext, ruleDescriptions: ruleDescriptions,
+            intents: intentIDs, intentDescriptions: descriptions, scoring: defs.scoring,
+            defaultLanguage: defs.defaultLanguage, plans: plans, addons: defs.addons.map(\.0),
+            dialectEntryCounts: entryCounts, inlineTests: defs.tests)
+    }
+}

@@ -1,0 +1,112 @@
+/// Masks personal numbers in any text before it is written to disk: mainland mobile numbers
+/// (138****0001), 18-digit ID-card numbers with a valid checksum (1101**********123X), bank-card
+/// numbers that pass the Luhn check, and to be safe any other run of 15 or more digits — each
+/// keeping only its last four digits (the ID card also its region prefix).
+public enum Masking {
+    /// The text with every phone, ID-card and bank-card number masked.
+    public static func mask(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.contains(where: { digit($0) != nil }) else { return text }
+        var out = String.UnicodeScalarView()
+        var i = 0
+        while i < scalars.count {
+            guard digit(scalars[i]) != nil, i == 0 || !isWordScalar(scalars[i - 1]) || digit(scalars[i - 1]) == nil else {
+                out.append(scalars[i])
+                i += 1
+                continue
+            }
+            // A run of digits, possibly grouped by single spaces or hyphens (6222 0212 3456 7890).
+            var positions: [Int] = []
+            var j = i
+            while j < scalars.count {
+                if digit(scalars[j]) != nil {
+                    positions.append(j)
+                    j += 1
+                } else if (scalars[j] == " " || scalars[j] == "-"), j + 1 < scalars.count, digit(scalars[j + 1]) != nil,
+                    !positions.isEmpty
+                {
+                    j += 1
+                } else {
+                    break
+                }
+            }
+            // An ID card ends in X.
+            var idCheck: Unicode.Scalar?
+            if positions.count == 17, j < scalars.count, scalars[j] == "X" || scalars[j] == "x" {
+                idCheck = scalars[j]
+            }
+            let digits = positions.map { digit(scalars[$0])! }
+            let keep = keepMask(digits: digits, idCheck: idCheck)
+            if keep == nil {
+                // Not personal: copy the run as it is.
+                for k in i..<j { out.append(scalars[k]) }
+                i = j
+                continue
+            }
+            var masked = Set<Int>()
+            for (n, position) in positions.enumerated() where !keep!.contains(n) { masked.insert(position) }
+            for k in i..<j { out.append(masked.contains(k) ? "*" : scalars[k]) }
+            i = j
+            if let idCheck {
+                out.append(idCheck)
+                i += 1
+            }
+        }
+        return String(out)
+    }
+
+    /// Which digit positions stay visible, or nil when the run is not a personal number.
+    static func keepMask(digits: [Int], idCheck: Unicode.Scalar?) -> Set<Int>? {
+        let n = digits.count
+        if idCheck != nil || n == 18, isIDCard(digits, check: idCheck) {
+            // The X check character is kept outside `digits`, so three digits plus X stay visible.
+            let tail = idCheck == nil ? [n - 4, n - 3, n - 2, n - 1] : [n - 3, n - 2, n - 1]
+            return Set([0, 1, 2, 3] + tail)
+        }
+        let national = n == 13 && digits[0] == 8 && digits[1] == 6 ? Array(digits.dropFirst(2)) : digits
+        if national.count == 11, national[0] == 1, (3...9).contains(national[1]) {
+            let offset = n - 11
+            return Set(Array(0..<(offset + 3)) + [n - 4, n - 3, n - 2, n - 1])
+        }
+        if n >= 15 || (n >= 13 && passesLuhn(digits)) {
+            return Set([n - 4, n - 3, n - 2, n - 1])
+        }
+        return nil
+    }
+
+    /// GB 11643 checksum of an 18-character resident ID.
+    static func isIDCard(_ digits: [Int], check: Unicode.Scalar?) -> Bool {
+        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+        guard digits.count == (check == nil ? 18 : 17) else { return false }
+        let sum = zip(digits.prefix(17), weights).reduce(0) { $0 + $1.0 * $1.1 }
+        let expected = ["1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"][sum % 11]
+        let actual = check.map { String($0).uppercased() } ?? String(digits[17])
+        return expected == actual
+    }
+
+    /// Luhn check used by bank cards.
+    static func passesLuhn(_ digits: [Int]) -> Bool {
+        var sum = 0
+        for (i, d) in digits.reversed().enumerated() {
+            if i % 2 == 1 {
+                let doubled = d * 2
+                sum += doubled > 9 ? doubled - 9 : doubled
+            } else {
+                sum += d
+            }
+        }
+        return sum % 10 == 0
+    }
+
+    private static func digit(_ u: Unicode.Scalar) -> Int? {
+        switch u.value {
+        case 0x30...0x39: return Int(u.value - 0x30)
+        case 0xFF10...0xFF19: return Int(u.value - 0xFF10)
+        default: return nil
+        }
+    }
+
+    private static func isWordScalar(_ u: Unicode.Scalar) -> Bool {
+        digit(u) != nil || (0x41...0x5A).contains(u.value) || (0x61...0x7A).contains(u.value)
+    }
+}

@@ -1,0 +1,141 @@
+extension RuleSet {
+    /// Finds slot values in normalized text: vocabulary slots from term hits (plan, add-on, fault
+    /// type, months), and numbers read by shape and context (phone, PIN, amount, month, ticket).
+    func extractSlots(_ s: [UInt32], hits: [TermHit], numbers: [TermHit], context: ClassificationContext) -> Slots {
+        var slots = Slots()
+        var longest: [SlotName: (length: Int32, value: String)] = [:]
+        var flagged: [(flags: TermFlags, hit: TermHit)] = []
+        for hit in hits {
+            let flags = termFlags[Int(hit.term)]
+            if !flags.isEmpty { flagged.append((flags, hit)) }
+            for use in slotUses[Int(hit.term)] {
+                let length = hit.end - hit.start
+                if let current = longest[use.slot], current.length >= length { continue }
+                if use.slot == .month, monthNeedsContext.contains(use.value), !hasMonthContext(near: hit, flagged: hits) {
+                    continue
+                }
+                longest[use.slot] = (length, use.value)
+            }
+        }
+        for name in [SlotName.plan, .addon, .faultType, .relativeMonth, .month] {
+            if let found = longest[name] { slots[name] = found.value }
+        }
+        let pinAnnounced = context.expectsPIN || flagged.contains { $0.flags.contains(.pinContext) }
+
+        // Numbers. Phone numbers may be written in groups (138 0000 0001).
+        var consumed = Set<Int>()
+        for (index, number) in numbers.enumerated() where !consumed.contains(index) {
+            var digits = Array(s[Int(number.start)..<Int(number.end)])
+            var last = index
+            while digits.count < 11, last + 1 < numbers.count, numbers[last + 1].start == numbers[last].end + 1,
+                s[Int(numbers[last].end)] == Scalar.space, !digits.contains(0x2E)
+            {
+                last += 1
+                digits += s[Int(numbers[last].start)..<Int(numbers[last].end)]
+            }
+            if digits.count == 13, digits[0] == 0x38, digits[1] == 0x36 { digits.removeFirst(2) }  // +86
+            if digits.count == 11, digits[0] == 0x31, (0x33...0x39).contains(digits[1]) {
+                if slots[.phone] == nil { slots[.phone] = Self.string(digits) }
+                for k in index...last { consumed.insert(k) }
+            }
+        }
+        for (index, number) in numbers.enumerated() where !consumed.contains(index) {
+            let text = Self.string(Array(s[Int(number.start)..<Int(number.end)]))
+            let length = number.end - number.start
+            if length == 6, !text.contains("."), pinAnnounced, slots[.pin] == nil, !isTicketDigits(number, s) {
+                slots[.pin] = text
+                continue
+            }
+            if slots[.amount] == nil, let amount = amount(number, text: text, s: s, flagged: flagged) {
+                slots[.amount] = amount
+                continue
+            }
+            if slots[.month] == nil, let month = Int(text), (1...12).contains(month), Int(number.end) < s.count,
+                s[Int(number.end)] == 0x6708,  // 月
+                !(Int(number.end) + 1 < s.count && s[Int(number.end) + 1] == 0x79DF)  // 月租 is a fee, not a month
+            {
+                slots[.month] = String(month)
+            }
+        }
+        if let ticket = ticket(in: s) { slots[.ticket] = ticket }
+        return slots
+    }
+
+    private func hasMonthContext(near hit: TermHit, flagged hits: [TermHit]) -> Bool {
+        hits.contains { other in
+            termFlags[Int(other.term)].contains(.monthContext)
+                && (abs(other.end - hit.start) <= 2 || abs(hit.end - other.start) <= 2)
+        }
+    }
+
+    private func isTicketDigits(_ number: TermHit, _ s: [UInt32]) -> Bool {
+        var k = Int(number.start) - 1
+        if k >= 0, s[k] == Scalar.space { k -= 1 }
+        return k >= 0 && Scalar.isASCIILetter(s[k])
+    }
+
+    /// A number is an amount when a currency word stands right before or after it (¥12, 12元, 12块5).
+    private func amount(_ number: TermHit, text: String, s: [UInt32], flagged: [(flags: TermFlags, hit: TermHit)]) -> String? {
+        for (flags, hit) in flagged {
+            let before = flags.contains(.currencyBefore) && (hit.end == number.start || (hit.end + 1 == number.start && s[Int(hit.end)] == Scalar.space))
+            let after = flags.contains(.currencyAfter) && (hit.start == number.end || (number.end + 1 == hit.start && s[Int(number.end)] == Scalar.space))
+            guard before || after else { continue }
+            var value = text
+            // 12块5 is 12.5: a single digit right after 块 is the tenths.
+            if after, !value.contains("."), Int(hit.end) < s.count, Scalar.isDigit(s[Int(hit.end)]),
+                Int(hit.end) + 1 == s.count || !Scalar.isDigit(s[Int(hit.end) + 1])
+            {
+                value += "." + Self.string([s[Int(hit.end)]])
+            }
+            return Self.trimmedNumber(value)
+        }
+        return nil
+    }
+
+    static func trimmedNumber(_ text: String) -> String {
+        guard text.contains(".") else { return text }
+        var t = text
+        while t.hasSuffix("0") { t.removeLast() }
+        if t.hasSuffix(".") { t.removeLast() }
+        return t
+    }
+
+    /// Ticket ids: 2–4 letters, an optional space (a hyphen is normalized to one), then 6–14 digits.
+    private func ticket(in s: [UInt32]) -> String? {
+        var i = 0
+        while i < s.count {
+            guard Scalar.isASCIILetter(s[i]), i == 0 || !Scalar.isASCIIAlnum(s[i - 1]) else {
+                i += 1
+                continue
+            }
+            var j = i
+            while j < s.count, Scalar.isASCIILetter(s[j]) { j += 1 }
+            let letters = j - i
+            var k = j
+            if k < s.count, s[k] == Scalar.space { k += 1 }
+            var d = k
+            while d < s.count, Scalar.isDigit(s[d]) { d += 1 }
+            let digits = d - k
+            if (2...4).contains(letters), (6...14).contains(digits), d == s.count || !Scalar.isASCIIAlnum(s[d]) {
+                return (Self.string(Array(s[i..<j])) + Self.string(Array(s[k..<d]))).uppercased()
+            }
+            i = max(j, i + 1)
+        }
+        return nil
+    }
+
+    /// The age a customer states ("我今年78岁", "I'm 82"), through the age patterns of cues.yaml.
+    func ageStated(hits: [TermHit], numbers: [TermHit], text s: [UInt32]) -> Int? {
+        guard !numbers.isEmpty else { return nil }
+        for pattern in agePatterns {
+            guard let start = match(pattern, hits: hits, numbers: numbers, text: s) else { continue }
+            // The age is the first number at or after where the pattern matched.
+            if let number = numbers.first(where: { $0.start >= start }),
+                let age = Int(Self.string(Array(s[Int(number.start)..<Int(number.end)]))), (1...120).contains(age)
+            {
+                return age
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+
+/// A message after normalization: the scalars the matcher reads, and what was counted on the way.
+public struct NormalizedText: Sendable, Equatable {
+    /// Normalized Unicode scalar values.
+    public var scalars: [UInt32]
+    /// Runs of three or more `!`/`?` (after full-width folding): a frustration signal.
+    public var repeatedPunctuationRuns: Int = 0
+    /// English words of three or more letters written all in capitals.
+    public var shoutedWords: Int = 0
+    /// English words of three or more letters.
+    public var longWords: Int = 0
+    /// Chinese characters.
+    public var hanCount: Int = 0
+    /// English words (runs of ASCII letters).
+    public var latinWords: Int = 0
+
+    /// The normalized text as a string.
+    public var string: String {
+        var s = String.UnicodeScalarView()
+        for v in scalars { if let u = Unicode.Scalar(v) { s.append(u) } }
+        return String(s)
+    }
+}
+
+/// Scalar classes the matcher and the scanners share.
+enum Scalar {
+    static func isHan(_ v: UInt32) -> Bool {
+        (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x2FA1F).contains(v)
+            || (0xF900...0xFAFF).contains(v)
+    }
+    static func isASCIILetter(_ v: UInt32) -> Bool { (0x61...0x7A).contains(v) || (0x41...0x5A).contains(v) }
+    static func isDigit(_ v: UInt32) -> Bool { (0x30...0x39).contains(v) }
+    static func isASCIIAlnum(_ v: UInt32) -> Bool { isASCIILetter(v) || isDigit(v) }
+    static let space: UInt32 = 0x20
+}
+
+/// Turns raw customer text into the form every rule is written against.
+///
+/// The hot path is a table over the Basic Multilingual Plane built once at load (NFKC, lower case,
+/// full-width → half-width, traditional → simplified); only text with scalars outside the tabled
+/// ranges (combining marks, other scripts, emoji) pays for Foundation's NFKC.
+public struct TextNormalizer: Sendable {
+    private static let delete: UInt32 = 0xFFFF_FFFF
+    private static let expand: UInt32 = 0xFFFF_FFFE
+
+    private let table: [UInt32]
+    private let safe: [Bool]
+    private let expansions: [UInt32: [UInt32]]
+    private var measures: [[UInt32]]
+
+    /// - Parameters:
+    ///   - characterMap: traditional → simplified (or any 1:1 folding) applied after NFKC.
+    ///   - numeralMeasures: words after which a single Chinese numeral becomes a digit (一个 → 1个).
+    public init(characterMap: [UInt32: UInt32] = [:], numeralMeasures: [String] = []) {
+        var table = [UInt32](0..<0x10000)
+        var safe = [Bool](repeating: false, count: 0x10000)
+        var expansions: [UInt32: [UInt32]] = [:]
+        for v in 0..<0x80 { safe[v] = true }
+        for v in 0x41...0x5A { table[v] = UInt32(v) + 0x20 }
+        for v in 0..<0x20 { table[v] = Scalar.space }
+        table[0x7F] = Scalar.space
+        for v in 0x3400...0x4DBF { safe[v] = true }
+        for v in 0x4E00...0x9FFF { safe[v] = true }
+
+        let computed: [ClosedRange<Int>] = [
+            0x80...0x24F, 0x2000...0x209F, 0x2100...0x218F, 0x2460...0x24FF, 0x3000...0x303F,
+            0x3200...0x33FF, 0xF900...0xFAFF, 0xFE30...0xFE6F, 0xFF00...0xFFEF,
+        ]
+        for range in computed {
+            for v in range {
+                guard let scalar = Unicode.Scalar(UInt32(v)) else { continue }
+                safe[v] = true
+                let folded = String(Character(scalar)).precomposedStringWithCompatibilityMapping.lowercased()
+                let mapped = Array(folded.unicodeScalars.map(\.value))
+                switch mapped.count {
+                case 0: table[v] = Self.delete
+                case 1: table[v] = mapped[0]
+                default:
+                    table[v] = Self.expand
+                    expansions[UInt32(v)] = mapped
+                }
+            }
+        }
+        for v in 0x80...0x9F { table[v] = Scalar.space }
+        // Punctuation the matcher treats alike, and marks that only get in the way.
+        let overrides: [UInt32: UInt32] = [
+            0x3002: 0x2E, 0x3001: 0x2C, 0xFF61: 0x2E, 0x201C: 0x22, 0x201D: 0x22, 0x300C: 0x22, 0x300D: 0x22,
+            0x2D: Scalar.space, 0x5F: Scalar.space, 0x2010: Scalar.space, 0x2011: Scalar.space,
+            0x2013: Scalar.space, 0x2014: Scalar.space, 0x2015: Scalar.space, 0x00A0: Scalar.space,
+            0x3000: Scalar.space, 0x27: Self.delete, 0x2018: Self.delete, 0x2019: Self.delete,
+            0x60: Self.delete, 0x200B: Self.delete, 0x200C: Self.delete, 0x200D: Self.delete,
+            0x2060: Self.delete, 0xFEFF: Self.delete,
+        ]
+        for (k, v) in overrides { table[Int(k)] = v; safe[Int(k)] = true }
+        for v in 0xFFF0...0xFFFF { safe[v] = false }
+        // Character folding applies after compatibility mapping, wherever the source scalar sits.
+        for (from, to) in characterMap where from < 0x10000 {
+            table[Int(from)] = to
+            safe[Int(from)] = true
+        }
+        for v in 0..<0x10000 where table[v] < 0x10000 && table[v] != UInt32(v) {
+            if let folded = characterMap[table[v]] { table[v] = folded }
+        }
+        self.table = table
+        self.safe = safe
+        self.expansions = expansions
+        self.measures = []
+        // Measure words are normalized by the table itself, so they meet the text in the same form.
+        var measures: [[UInt32]] = []
+        for m in numeralMeasures {
+            let n = self.basic(m)
+            if !n.isEmpty { measures.append(n) }
+        }
+        self.measures = measures.sorted { $0.count > $1.count }
+    }
+
+    /// Normalizes one message (see the type's documentation).
+    public func normalize(_ text: String) -> NormalizedText {
+        var out = NormalizedText(scalars: [])
+        out.scalars.reserveCapacity(text.utf8.count)
+        var needsSlowPath = false
+        for u in text.unicodeScalars where u.value >= 0x10000 || !safe[Int(u.value)] {
+            needsSlowPath = true
+            break
+        }
+        let source = needsSlowPath ? text.precomposedStringWithCompatibilityMapping : text
+        var mapped: [UInt32] = []
+        mapped.reserveCapacity(source.unicodeScalars.count)
+        var hasNumeral = false
+        var wordLetters = 0
+        var wordUpper = 0
+        func endWord() {
+            if wordLetters > 0 { out.latinWords += 1 }
+            if wordLetters >= 3 {
+                out.longWords += 1
+                if wordUpper == wordLetters { out.shoutedWords += 1 }
+            }
+            wordLetters = 0
+            wordUpper = 0
+        }
+        for u in source.unicodeScalars {
+            let v = u.value
+            if Scalar.isASCIILetter(v) {
+                wordLetters += 1
+                if v < 0x61 { wordUpper += 1 }
+            } else if !(wordLetters > 0 && (v == 0x27 || v == 0x2019)) {
+                endWord()
+            }
+            var m: UInt32
+            if v < 0x10000 {
+                m = table[Int(v)]
+            } else {
+                m = v
+            }
+            if m == Self.delete { continue }
+            if m == Self.expand {
+                mapped.append(contentsOf: expansions[v] ?? [])
+                continue
+            }
+            if needsSlowPath && (v >= 0x10000 || !safe[Int(v)]) {
+                // Other scripts: lower case through Unicode's own mapping.
+                let lower = u.properties.lowercaseMapping.unicodeScalars
+                if lower.count == 1, let first = lower.first { m = first.value }
+            }
+            if Numerals.isNumeral(m) { hasNumeral = true }
+            mapped.append(m)
+        }
+        endWord()
+        collapse(mapped, into: &out)
+        if hasNumeral { out.scalars = Numerals.convert(out.scalars, measures: measures) }
+        return out
+    }
+
+    /// Table folding and spacing only, without counting: used for short rule terms at load.
+    func basic(_ text: String) -> [UInt32] {
+        normalize(text).scalars
+    }
+
+    /// Collapses whitespace and repeated punctuation, counting `!`/`?` runs; counts Han characters.
+    private func collapse(_ mapped: [UInt32], into out: inout NormalizedText) {
+        var result: [UInt32] = []
+        result.reserveCapacity(mapped.count)
+        var pendingSpace = false
+        var runLength = 0
+        for v in mapped {
+            if v == Scalar.space || v == 0x09 || v == 0x0A || v == 0x0D {
+                pendingSpace = !result.isEmpty
+                continue
+            }
+            if pendingSpace {
+                pendingSpace = false
+                // Spaces between two Chinese characters carry no meaning (话 费 → 话费).
+                if let last = result.last, Scalar.isHan(last), Scalar.isHan(v) {
+                } else {
+                    result.append(Scalar.space)
+                }
+            }
+            if Scalar.isHan(v) { out.hanCount += 1 }
+            let isBang = v == 0x21 || v == 0x3F
+            if let last = result.last, isPunctuation(v),
+                last == v || (isBang && (last == 0x21 || last == 0x3F))
+            {
+                runLength += 1
+                continue
+            }
+            if runLength >= 2, let last = result.last, last == 0x21 || last == 0x3F {
+                out.repeatedPunctuationRuns += 1
+            }
+            runLength = 0
+            result.append(v)
+        }
+        if runLength >= 2, let last = result.last, last == 0x21 || last == 0x3F {
+            out.repeatedPunctuationRuns += 1
+        }
+        out.scalars = result
+    }
+
+    private func isPunctuation(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x21...0x2F, 0x3A...0x40, 0x5B...0x60, 0x7B...0x7E: return !Scalar.isDigit(v)
+        case 0x2026, 0x3002, 0x00B7: return true
+        default: return false
+        }
+    }
+}
