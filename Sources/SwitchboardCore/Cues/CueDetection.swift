@@ -38,33 +38,44 @@ extension RuleSet {
     /// The same Chinese chunk three times in a row (快点快点快点, 喂喂喂), or the same English word
     /// three times in a row (why why why).
     static func hasRepetition(_ s: [UInt32]) -> Bool {
-        for length in 1...4 where s.count >= 3 * length {
+        let n = s.count
+        guard n >= 3 else { return false }
+        for length in 1...4 where n >= 3 * length {
             var i = 0
-            while i + 3 * length <= s.count {
-                if Scalar.isHan(s[i]) && s[i..<(i + length)] == s[(i + length)..<(i + 2 * length)]
-                    && s[i..<(i + length)] == s[(i + 2 * length)..<(i + 3 * length)]
-                {
-                    return true
+            while i + 3 * length <= n {
+                if s[i] == s[i + length] && s[i] == s[i + 2 * length] && Scalar.isHan(s[i]) {
+                    var same = true
+                    for k in 0..<length where s[i + k] != s[i + length + k] || s[i + k] != s[i + 2 * length + k] {
+                        same = false
+                        break
+                    }
+                    if same { return true }
                 }
                 i += 1
             }
         }
-        var words: [ArraySlice<UInt32>] = []
+        // English: the same word (two letters or more) three times in a row.
+        var previous: (start: Int, end: Int) = (0, 0)
+        var runs = 0
         var i = 0
-        while i < s.count {
+        while i < n {
             guard Scalar.isASCIILetter(s[i]) else {
                 i += 1
                 continue
             }
             var j = i
-            while j < s.count, Scalar.isASCIILetter(s[j]) { j += 1 }
-            words.append(s[i..<j])
-            i = j
-        }
-        if words.count >= 3 {
-            for k in 2..<words.count where words[k].count >= 2 && words[k] == words[k - 1] && words[k] == words[k - 2] {
-                return true
+            while j < n, Scalar.isASCIILetter(s[j]) { j += 1 }
+            let length = j - i
+            if length >= 2, length == previous.end - previous.start,
+                (0..<length).allSatisfy({ s[i + $0] == s[previous.start + $0] })
+            {
+                runs += 1
+                if runs >= 2 { return true }
+            } else {
+                runs = 0
             }
+            previous = (i, j)
+            i = j
         }
         return false
     }

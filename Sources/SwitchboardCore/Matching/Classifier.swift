@@ -15,7 +15,7 @@ extension RuleSet {
     /// Understands one message: language, dialect, intent with confidence, slots and cues.
     public func classify(_ text: String, context: ClassificationContext = .init(), explain: Bool = false) -> Classification {
         var input = text
-        if text.utf8.count > Self.maximumScalars * 4 || text.unicodeScalars.count > Self.maximumScalars {
+        if text.utf8.count > Self.maximumScalars, text.unicodeScalars.count > Self.maximumScalars {
             input = String(String.UnicodeScalarView(text.unicodeScalars.prefix(Self.maximumScalars)))
         }
         var explanation: Explanation? = explain ? Explanation() : nil
@@ -85,12 +85,19 @@ extension RuleSet {
                 explanation!.ruleHits.append(.init(intent: intents[i], rule: ruleDescriptions[Int(rule)], weight: Double(weight)))
             }
         }
+        var satisfied = [Bool](repeating: false, count: elementPattern.count)
+        var satisfiedCount = [UInt8](repeating: 0, count: patterns.count)
         var candidatePatterns: [Int32] = []
         for hit in hits {
             for use in phraseUses[Int(hit.term)] { add(use.intent, use.weight, rule: use.rule, start: hit.start) }
-            for p in patternAnchors[Int(hit.term)] where !candidatePatterns.contains(p) { candidatePatterns.append(p) }
+            for e in termElements[Int(hit.term)] where !satisfied[Int(e)] {
+                satisfied[Int(e)] = true
+                let p = Int(elementPattern[Int(e)])
+                satisfiedCount[p] += 1
+                if satisfiedCount[p] == requiredElements[p] { candidatePatterns.append(Int32(p)) }
+            }
         }
-        if !numbers.isEmpty { candidatePatterns += numberAnchoredPatterns }
+        if !numbers.isEmpty { candidatePatterns += numberOnlyPatterns }
         for p in candidatePatterns {
             let pattern = patterns[Int(p)]
             if let start = match(pattern, hits: hits, numbers: numbers, text: s) {
@@ -285,48 +292,73 @@ extension RuleSet {
         return out
     }
 
+    @inline(__always)
+    static func contains(_ sorted: [Int32], _ from: Int32, _ to: Int32, _ value: Int32) -> Bool {
+        var lo = Int(from)
+        var hi = Int(to)
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if sorted[mid] == value { return true }
+            if sorted[mid] < value { lo = mid + 1 } else { hi = mid }
+        }
+        return false
+    }
+
     /// Matches a pattern against the hits; returns where its first element starts.
     func match(_ pattern: CompiledPattern, hits: [TermHit], numbers: [TermHit], text s: [UInt32]) -> Int32? {
         var position: Int32 = 0
         var adjacent = false
-        var firstStart: Int32?
-        var negations: [Set<Int32>] = []
+        var firstStart: Int32 = -1
+        // Negated elements since the last positive one, as ranges of `patternTerms`.
+        var negationFrom = -1
+        var negationTo = -1
         func onlySpaces(_ from: Int32, _ to: Int32) -> Bool {
             guard from < to else { return from == to }
             for k in Int(from)..<Int(to) where s[k] != Scalar.space { return false }
             return true
         }
         func negationFree(_ from: Int32, _ to: Int32) -> Bool {
-            for set in negations {
-                for hit in hits where hit.start >= from && hit.end <= to && set.contains(hit.term) { return false }
+            guard negationFrom >= 0 else { return true }
+            for e in negationFrom...negationTo where patternElements[e].kind == .negation {
+                let element = patternElements[e]
+                for hit in hits where hit.start >= from && hit.end <= to
+                    && Self.contains(patternTerms, element.termsStart, element.termsEnd, hit.term)
+                {
+                    return false
+                }
             }
             return true
         }
-        for element in pattern.elements {
-            switch element {
+        for e in Int(pattern.elementsStart)..<Int(pattern.elementsEnd) {
+            let element = patternElements[e]
+            switch element.kind {
             case .gap:
                 adjacent = false
-            case .negation(let set):
-                negations.append(set)
+            case .negation:
+                if negationFrom < 0 { negationFrom = e }
+                negationTo = e
             case .terms, .number:
-                let pool: [TermHit]
-                if case .number = element { pool = numbers } else { pool = hits }
-                var found: TermHit?
-                for hit in pool where hit.start >= position {
-                    if case .terms(let set) = element, !set.contains(hit.term) { continue }
+                let isNumber = element.kind == .number
+                let pool = isNumber ? numbers : hits
+                var found = -1
+                for k in 0..<pool.count {
+                    let hit = pool[k]
+                    if hit.start < position { continue }
+                    if !isNumber && !Self.contains(patternTerms, element.termsStart, element.termsEnd, hit.term) { continue }
                     if adjacent && !onlySpaces(position, hit.start) { continue }
-                    if !negations.isEmpty && !negationFree(position, hit.start) { continue }
-                    found = hit
+                    if negationFrom >= 0 && !negationFree(position, hit.start) { continue }
+                    found = k
                     break
                 }
-                guard let hit = found else { return nil }
-                negations.removeAll()
-                firstStart = firstStart ?? hit.start
-                position = hit.end
+                guard found >= 0 else { return nil }
+                negationFrom = -1
+                if firstStart < 0 { firstStart = pool[found].start }
+                position = pool[found].end
                 adjacent = true
             }
         }
-        if !negations.isEmpty && !negationFree(position, Int32(s.count)) { return nil }
+        if negationFrom >= 0 && !negationFree(position, Int32(s.count)) { return nil }
         return firstStart
     }
+
 }

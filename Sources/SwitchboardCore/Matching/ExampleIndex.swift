@@ -3,7 +3,7 @@ import Foundation
 /// Similarity of a message to each intent's example utterances: TF-IDF cosine over character
 /// unigrams and bigrams (Chinese) and words and word pairs (English), through an inverted index.
 struct ExampleIndex: Sendable {
-    private let featureID: [UInt64: Int32]
+    private let featureID: IntegerTable
     private let postingStart: [Int32]
     private let postingExample: [Int32]
     private let postingWeight: [Float]
@@ -13,7 +13,7 @@ struct ExampleIndex: Sendable {
     let exampleText: [String]
 
     /// Features this common (share of examples) carry no signal and are left out of the postings.
-    private static let maxDocumentFrequency = 0.25
+    private static let maxDocumentFrequency = 0.08
 
     init(examples: [(intent: Int32, text: String, scalars: [UInt32])]) {
         var ids: [UInt64: Int32] = [:]
@@ -56,7 +56,7 @@ struct ExampleIndex: Sendable {
             }
             start.append(Int32(example.count))
         }
-        self.featureID = ids
+        self.featureID = IntegerTable(ids)
         self.postingStart = start
         self.postingExample = example
         self.postingWeight = weight
@@ -86,22 +86,29 @@ struct ExampleIndex: Sendable {
         }
         norm = sqrt(norm)
         guard norm > 0, !known.isEmpty else { return (best, bestExample) }
-        var accumulator = [Float](repeating: 0, count: exampleIntent.count)
         var touched: [Int32] = []
-        for (id, w) in known {
-            let q = w / norm
-            for k in Int(postingStart[Int(id)])..<Int(postingStart[Int(id) + 1]) {
-                let e = Int(postingExample[k])
-                if accumulator[e] == 0 { touched.append(Int32(e)) }
-                accumulator[e] += q * postingWeight[k]
+        touched.reserveCapacity(64)
+        var accumulator = [Float](repeating: 0, count: exampleIntent.count)
+        accumulator.withUnsafeMutableBufferPointer { acc in
+            postingExample.withUnsafeBufferPointer { examples in
+                postingWeight.withUnsafeBufferPointer { weights in
+                    for (id, w) in known {
+                        let q = w / norm
+                        for k in Int(postingStart[Int(id)])..<Int(postingStart[Int(id) + 1]) {
+                            let e = Int(examples[k])
+                            if acc[e] == 0 { touched.append(Int32(e)) }
+                            acc[e] += q * weights[k]
+                        }
+                    }
+                }
             }
-        }
-        for e in touched {
-            let intent = Int(exampleIntent[Int(e)])
-            let s = accumulator[Int(e)]
-            if s > best[intent] {
-                best[intent] = s
-                bestExample[intent] = e
+            for e in touched {
+                let intent = Int(exampleIntent[Int(e)])
+                let s = acc[Int(e)]
+                if s > best[intent] {
+                    best[intent] = s
+                    bestExample[intent] = e
+                }
             }
         }
         return (best, bestExample)

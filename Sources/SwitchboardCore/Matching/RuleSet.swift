@@ -35,15 +35,21 @@ public struct RuleSet: Sendable {
         static let pinContext = TermFlags(rawValue: 8)
     }
 
-    enum Element: Sendable {
-        case terms(Set<Int32>)
-        case gap
-        case negation(Set<Int32>)
-        case number
+    /// A pattern element; its terms are `patternTerms[termsStart..<termsEnd]`, sorted for bisection.
+    struct Element: Sendable {
+        enum Kind: UInt8, Sendable {
+            case terms, gap, negation, number
+        }
+        var kind: Kind
+        var termsStart: Int32
+        var termsEnd: Int32
     }
 
+    /// A pattern is `patternElements[elementsStart..<elementsEnd]`; flat storage keeps matching
+    /// free of reference counting.
     struct CompiledPattern: Sendable {
-        var elements: [Element]
+        var elementsStart: Int32
+        var elementsEnd: Int32
         var intent: Int32
         var weight: Float
         var rule: Int32
@@ -73,8 +79,13 @@ public struct RuleSet: Sendable {
     let automaton: Automaton
     let termText: [String]
     let phraseUses: [[PhraseUse]]
-    let patternAnchors: [[Int32]]
-    let numberAnchoredPatterns: [Int32]
+    /// For each term, the positive pattern elements it satisfies (indices into `patternElements`).
+    let termElements: [[Int32]]
+    /// For each pattern element, its pattern; for each pattern, how many positive term elements it has.
+    let elementPattern: [Int32]
+    let requiredElements: [UInt8]
+    /// Patterns made only of numbers (`#`), tried whenever the message has a number.
+    let numberOnlyPatterns: [Int32]
     let excludes: [[Int32]]
     let negators: [[Int32]]
     let cueUses: [[Int32]]
@@ -83,6 +94,8 @@ public struct RuleSet: Sendable {
     let termFlags: [TermFlags]
     let patterns: [CompiledPattern]
     let agePatterns: [CompiledPattern]
+    let patternElements: [Element]
+    let patternTerms: [Int32]
     let regexes: [CompiledRegex]
     let examples: ExampleIndex
     let typos: TypoCorrector
@@ -119,8 +132,8 @@ public struct RuleSet: Sendable {
 
 extension RuleSet {
     /// Compiles validated definitions; problems found on the way are returned, not thrown.
-    static func compile(_ defs: RuleDefinitions, rulesDirectory: String) -> (ruleSet: RuleSet, diagnostics: [Diagnostic]) {
-        var builder = RuleSetBuilder(defs: defs, rulesDirectory: rulesDirectory)
+    static func compile(_ defs: RuleDefinitions, sources: RuleSources) -> (ruleSet: RuleSet, diagnostics: [Diagnostic]) {
+        var builder = RuleSetBuilder(defs: defs, sources: sources)
         let ruleSet = builder.build()
         return (ruleSet, builder.diagnostics)
     }
@@ -129,14 +142,14 @@ extension RuleSet {
 /// Holds the mutable state of compilation.
 private struct RuleSetBuilder {
     let defs: RuleDefinitions
-    let rulesDirectory: String
+    let sources: RuleSources
     let normalizer: TextNormalizer
     var diagnostics: [Diagnostic] = []
     var termIndex: [[UInt32]: Int32] = [:]
     var terms: [[UInt32]] = []
     var termText: [String] = []
     var phraseUses: [[RuleSet.PhraseUse]] = []
-    var patternAnchors: [[Int32]] = []
+    var termElements: [[Int32]] = []
     var excludes: [[Int32]] = []
     var negators: [[Int32]] = []
     var cueUses: [[Int32]] = []
@@ -144,13 +157,15 @@ private struct RuleSetBuilder {
     var rewriteUses: [[RuleSet.RewriteUse]] = []
     var termFlags: [RuleSet.TermFlags] = []
     var ruleDescriptions: [String] = []
+    var patternElements: [RuleSet.Element] = []
+    var patternTerms: [Int32] = []
     var conceptDefs: [String: ConceptDef] = [:]
     var conceptTerms: [String: [Int32]] = [:]
     var resolving: Set<String> = []
 
-    init(defs: RuleDefinitions, rulesDirectory: String) {
+    init(defs: RuleDefinitions, sources: RuleSources) {
         self.defs = defs
-        self.rulesDirectory = rulesDirectory
+        self.sources = sources
         self.normalizer = TextNormalizer(characterMap: defs.characterMap, numeralMeasures: defs.numeralMeasures)
     }
 
@@ -171,7 +186,7 @@ private struct RuleSetBuilder {
         terms.append(scalars)
         termText.append(String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init))))
         phraseUses.append([])
-        patternAnchors.append([])
+        termElements.append([])
         excludes.append([])
         negators.append([])
         cueUses.append([])
@@ -215,22 +230,27 @@ private struct RuleSetBuilder {
     }
 
     mutating func describe(_ what: String, at location: SourceLocation) -> Int32 {
-        let file = location.file.hasPrefix(rulesDirectory + "/") ? location.file : location.file
-        ruleDescriptions.append("\(what) (\(file):\(location.line))")
+        ruleDescriptions.append("\(what) (\(location.file):\(location.line))")
         return Int32(ruleDescriptions.count - 1)
     }
 
     mutating func compilePattern(_ def: PatternDef, intent: Int32, rule: Int32) -> RuleSet.CompiledPattern {
-        var elements: [RuleSet.Element] = []
+        let first = Int32(patternElements.count)
         for element in def.elements {
+            let start = Int32(patternTerms.count)
             switch element {
-            case .terms(let refs): elements.append(.terms(Set(resolve(refs))))
-            case .negation(let refs): elements.append(.negation(Set(resolve(refs))))
-            case .gap: elements.append(.gap)
-            case .number: elements.append(.number)
+            case .terms(let refs):
+                patternTerms += Array(Set(resolve(refs))).sorted()
+                patternElements.append(.init(kind: .terms, termsStart: start, termsEnd: Int32(patternTerms.count)))
+            case .negation(let refs):
+                patternTerms += Array(Set(resolve(refs))).sorted()
+                patternElements.append(.init(kind: .negation, termsStart: start, termsEnd: Int32(patternTerms.count)))
+            case .gap: patternElements.append(.init(kind: .gap, termsStart: start, termsEnd: start))
+            case .number: patternElements.append(.init(kind: .number, termsStart: start, termsEnd: start))
             }
         }
-        return RuleSet.CompiledPattern(elements: elements, intent: intent, weight: Float(def.weight), rule: rule)
+        return RuleSet.CompiledPattern(elementsStart: first, elementsEnd: Int32(patternElements.count), intent: intent,
+                                       weight: Float(def.weight), rule: rule)
     }
 
     mutating func build() -> RuleSet {
@@ -303,22 +323,25 @@ private struct RuleSetBuilder {
                 examples.append((index, example.text, scalars))
             }
         }
-        for id in IntentID.canonical where intentIndex[id] == nil {
-            error(SourceLocation(file: rulesDirectory, line: 1, column: 1),
+        for id in IntentID.canonical where sources.requiresCanonicalIntents && intentIndex[id] == nil {
+            error(SourceLocation(file: sources.rulesDirectory, line: 1, column: 1),
                   "canonical intent '\(id)' (CONTRACT.md section 2) is not defined by any rule file")
         }
-        var anchors: [Int32] = []
+        // A pattern is tried only once every one of its term elements has been hit.
+        var numberOnly: [Int32] = []
+        var elementPattern = [Int32](repeating: -1, count: patternElements.count)
+        var required: [UInt8] = []
         for (p, pattern) in patterns.enumerated() {
-            for element in pattern.elements {
-                if case .terms(let set) = element {
-                    for t in set { patternAnchors[Int(t)].append(Int32(p)) }
-                    break
-                }
-                if case .number = element {
-                    anchors.append(Int32(p))
-                    break
+            var count = 0
+            for e in Int(pattern.elementsStart)..<Int(pattern.elementsEnd) where patternElements[e].kind == .terms {
+                elementPattern[e] = Int32(p)
+                count += 1
+                for t in Set(patternTerms[Int(patternElements[e].termsStart)..<Int(patternElements[e].termsEnd)]) {
+                    termElements[Int(t)].append(Int32(e))
                 }
             }
+            required.append(UInt8(min(count, 255)))
+            if count == 0 { numberOnly.append(Int32(p)) }
         }
 
         // Cues.
@@ -418,9 +441,10 @@ private struct RuleSetBuilder {
 
         return RuleSet(
             normalizer: normalizer, automaton: Automaton(terms: terms), termText: termText, phraseUses: phraseUses,
-            patternAnchors: patternAnchors, numberAnchoredPatterns: anchors, excludes: excludes, negators: negators,
+            termElements: termElements, elementPattern: elementPattern, requiredElements: required,
+            numberOnlyPatterns: numberOnly, excludes: excludes, negators: negators,
             cueUses: cueUses, slotUses: slotUses, rewriteUses: rewriteUses, termFlags: termFlags, patterns: patterns,
-            agePatterns: agePatterns, regexes: regexes, examples: ExampleIndex(examples: examples),
+            agePatterns: agePatterns, patternElements: patternElements, patternTerms: patternTerms, regexes: regexes, examples: ExampleIndex(examples: examples),
             typos: TypoCorrector(vocabulary: vocabulary), dialects: dialects, cueGroups: cueGroups,
             cueSettings: defs.cueSettings, monthNeedsContext: defs.monthNeedsContext, ruleDescriptions: ruleDescriptions,
             intents: intentIDs, intentDescriptions: descriptions, scoring: defs.scoring,

@@ -7,8 +7,11 @@ struct TypoCorrector: Sendable {
 
     private let words: [[UInt32]]
     private let frequency: [Int]
-    private let known: [UInt64: Int32]
-    private let deletes: [UInt64: [Int32]]
+    private let known: IntegerTable
+    /// Deletion hash → a range of `deleteTargets`.
+    private let deleteRanges: IntegerTable
+    private let deleteStart: [Int32]
+    private let deleteTargets: [Int32]
 
     init(vocabulary: [[UInt32]: Int]) {
         var words: [[UInt32]] = []
@@ -27,8 +30,18 @@ struct TypoCorrector: Sendable {
         }
         self.words = words
         self.frequency = frequency
-        self.known = known
-        self.deletes = deletes
+        self.known = IntegerTable(known)
+        var ranges: [UInt64: Int32] = [:]
+        var start: [Int32] = [0]
+        var targets: [Int32] = []
+        for (key, list) in deletes {
+            ranges[key] = Int32(start.count - 1)
+            targets += list
+            start.append(Int32(targets.count))
+        }
+        self.deleteRanges = IntegerTable(ranges)
+        self.deleteStart = start
+        self.deleteTargets = targets
     }
 
     /// Whether `word` is a word of the rule set.
@@ -39,17 +52,22 @@ struct TypoCorrector: Sendable {
     func correction(for word: ArraySlice<UInt32>) -> [UInt32]? {
         guard word.count >= Self.minimumLength, !isKnown(word) else { return nil }
         let w = Array(word)
-        var candidates: [Int32] = deletes[Self.hash(word)] ?? []
+        var candidates: [Int32] = deleted(Self.hash(word))
         for skip in 0..<w.count {
             let h = Self.hash(w, skipping: skip)
             if let index = known[h] { candidates.append(index) }
-            if let list = deletes[h] { candidates += list }
+            candidates += deleted(h)
         }
         var best: Int32 = -1
         for c in candidates where Self.oneEditApart(w, words[Int(c)]) {
             if best < 0 || frequency[Int(c)] > frequency[Int(best)] { best = c }
         }
         return best >= 0 ? words[Int(best)] : nil
+    }
+
+    private func deleted(_ hash: UInt64) -> [Int32] {
+        guard let range = deleteRanges[hash] else { return [] }
+        return Array(deleteTargets[Int(deleteStart[Int(range)])..<Int(deleteStart[Int(range) + 1])])
     }
 
     static func oneEditApart(_ a: [UInt32], _ b: [UInt32]) -> Bool {

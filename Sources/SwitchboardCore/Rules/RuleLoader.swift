@@ -7,10 +7,15 @@ public struct RuleSources: Sendable {
     public var rulesDirectory: String
     /// The `dialect-lexicons/` folder.
     public var lexiconsDirectory: String
+    /// Whether every canonical intent of CONTRACT.md must be defined (off for small test rule sets).
+    public var requiresCanonicalIntents: Bool
 
-    public init(rulesDirectory: String = "intents", lexiconsDirectory: String = "dialect-lexicons") {
+    public init(rulesDirectory: String = "intents", lexiconsDirectory: String = "dialect-lexicons",
+                requiresCanonicalIntents: Bool = true)
+    {
         self.rulesDirectory = rulesDirectory
         self.lexiconsDirectory = lexiconsDirectory
+        self.requiresCanonicalIntents = requiresCanonicalIntents
     }
 }
 
@@ -28,7 +33,7 @@ public enum RuleLoader {
         var definitions = RuleDefinitions()
         readLexicons(sources.lexiconsDirectory, into: &definitions, diagnostics: &diagnostics)
         readRules(sources.rulesDirectory, into: &definitions, diagnostics: &diagnostics)
-        let compiled = RuleSet.compile(definitions, rulesDirectory: sources.rulesDirectory)
+        let compiled = RuleSet.compile(definitions, sources: sources)
         diagnostics += compiled.diagnostics
         if !diagnostics.isEmpty {
             throw RuleLoadFailure(diagnostics: Array(Set(diagnostics)).sorted())

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import SwitchboardCore
+
+/// `switchboard eval`: accuracy on labelled JSONL files ({"text","intent"[,"dialect"]} per line).
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure intent accuracy on labelled JSONL files (lines with intent null are skipped)."
+    )
+
+    @OptionGroup var options: RuleOptions
+
+    @Flag(help: "List every wrong answer.")
+    var errors = false
+
+    @Flag(help: "Print the figures as one JSON object.")
+    var json = false
+
+    @Argument(help: "Labelled JSONL files.")
+    var files: [String]
+
+    func run() throws {
+        let ruleSet = try options.loadRuleSet()
+        var samples: [Evaluation.Sample] = []
+        var skipped = 0
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                StandardError.write("switchboard eval: cannot read \(file)\n")
+                throw ExitCode(1)
+            }
+            for line in data.split(separator: 0x0A) {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                    let text = object["text"] as? String
+                else {
+                    skipped += 1
+                    continue
+                }
+                guard let intent = object["intent"] as? String else { continue }
+                let dialect = (object["dialect"] as? String).map(DialectID.init(rawValue:))
+                samples.append(.init(text: text, intent: IntentID(intent), dialect: dialect))
+            }
+        }
+        let e = Evaluation(ruleSet: ruleSet, samples: samples)
+        if json {
+            print(JSONValue.object([
+                ("samples", .int(e.total)), ("accuracy", .double(e.accuracy)), ("in_scope", .int(e.inScope)),
+                ("in_scope_accuracy", .double(e.inScopeAccuracy)), ("out_of_scope", .int(e.outOfScopeExpected)),
+                ("out_of_scope_precision", .double(e.outOfScopePrecision)),
+                ("out_of_scope_recall", .double(e.outOfScopeRecall)), ("skipped_lines", .int(skipped)),
+            ]).serialized())
+            return
+        }
+        func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+        print("samples \(e.total)  accuracy \(pct(e.accuracy))  (\(e.correct)/\(e.total))")
+        print("in-scope \(e.inScope)  accuracy \(pct(e.inScopeAccuracy))")
+        print("out_of_scope \(e.outOfScopeExpected)  precision \(pct(e.outOfScopePrecision))  recall \(pct(e.outOfScopeRecall))")
+        if e.dialectLabelled > 0 { print("dialect detected \(e.dialectDetected)/\(e.dialectLabelled)") }
+        if skipped > 0 { print("skipped \(skipped) malformed lines") }
+        print("per intent:")
+        for (intent, counts) in e.perIntent.sorted(by: { $0.key < $1.key }) {
+            print("  \(intent.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(counts.correct)/\(counts.total)")
+        }
+        print("top confusions:")
+        for (pair, n) in e.confusions.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(15) {
+            print("  \(n)  \(pair)")
+        }
+        if errors {
+            for err in e.errors { print("  ✗ \(err.expected) → \(err.predicted) (\(String(format: "%.2f", err.confidence)))  \(err.text)") }
+        }
+    }
+}

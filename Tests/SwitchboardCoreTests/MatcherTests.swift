@@ -1,0 +1,124 @@
+import Testing
+
+@testable import SwitchboardCore
+
+@Suite struct MatcherTests {
+    static let rules = """
+        concepts:
+          ringtone_word: [彩铃, 视频彩铃, ringtone]
+          stop_word: [退订, 取消, 不要, cancel, stop]
+        intents:
+          - id: addon.unsubscribe
+            zh:
+              patterns:
+                - ~stop_word ... ~ringtone_word
+              examples: [帮我把彩铃退了]
+            en:
+              patterns:
+                - (stop|cancel) ... ~ringtone_word
+          - id: addon.subscribe
+            zh:
+              patterns:
+                - "!(不|不要|别) 开通 ... ~ringtone_word"
+              phrases:
+                - text: 订彩铃
+                  weight: 0.8
+              negated_by: [不想]
+          - id: billing.balance
+            zh:
+              phrases: [话费余额, 余额]
+              patterns:
+                - 话费 还剩
+              exclude: [流量]
+              examples: [我的话费还有多少钱]
+            en:
+              phrases: [my balance]
+              examples: [how much credit do i have]
+          - id: usage.data
+            zh:
+              phrases: [流量]
+              examples: [流量还剩多少]
+        tests:
+          - {text: 话费余额, intent: billing.balance}
+        """
+
+    let ruleSet: RuleSet
+
+    init() throws { ruleSet = try Repo.miniRuleSet(["rules.yaml": Self.rules]) }
+
+    @Test func patternsMatchInOrderAcrossGaps() {
+        #expect(ruleSet.classify("我要退订那个视频彩铃").intent == "addon.unsubscribe")
+        #expect(ruleSet.classify("please stop the ringtone").intent == "addon.unsubscribe")
+        // Out of order: the ringtone word before the stop word is not this pattern.
+        #expect(ruleSet.classify("彩铃退订").intent != "addon.unsubscribe")
+    }
+
+    @Test func elementsWithoutAGapMustBeAdjacent() {
+        #expect(ruleSet.classify("话费还剩").intent == "billing.balance")
+        let far = ruleSet.classify("话费是不是还剩", explain: true)
+        #expect(!(far.explanation?.ruleHits.contains { $0.rule.contains("话费 还剩") } ?? true))
+    }
+
+    @Test func negatedElementBlocksAMatch() {
+        #expect(ruleSet.classify("帮我开通视频彩铃").intent == "addon.subscribe")
+        let refused = ruleSet.classify("不要开通彩铃", explain: true)
+        #expect(!(refused.explanation?.ruleHits.contains { $0.intent == "addon.subscribe" } ?? true))
+    }
+
+    @Test func negatedByDropsAPrecedingHit() {
+        let result = ruleSet.classify("我不想订彩铃", explain: true)
+        #expect(result.explanation?.negated.contains { $0.intent == "addon.subscribe" } == true)
+    }
+
+    @Test func excludeVetoesTheIntent() {
+        #expect(ruleSet.classify("流量余额").intent == "usage.data")
+    }
+
+    @Test func lowConfidenceIsOutOfScope() {
+        let result = ruleSet.classify("今天天气怎么样")
+        #expect(result.intent == .outOfScope)
+        #expect(result.candidates.allSatisfy { $0.confidence < ruleSet.scoring.confidenceFloor })
+    }
+
+    @Test func examplesCoverParaphrases() {
+        let result = ruleSet.classify("how much credit have i got")
+        #expect(result.intent == "billing.balance")
+    }
+
+    @Test func closeRunnersUpAreMarkedAmbiguous() throws {
+        let tied = try Repo.miniRuleSet(["r.yaml": """
+            intents:
+              - id: a.one
+                zh: {phrases: [查询]}
+              - id: a.two
+                zh: {phrases: [查询]}
+            """])
+        let result = tied.classify("查询")
+        #expect(result.ambiguous)
+        #expect(result.candidates.count == 2)
+    }
+
+    @Test func englishTyposAreCorrectedAgainstTheRuleVocabulary() {
+        let result = ruleSet.classify("whats my ballance", explain: true)
+        #expect(result.intent == "billing.balance")
+        #expect(result.explanation?.replacements.contains { $0.from == "ballance" && $0.to == "balance" } == true)
+    }
+
+    @Test func inlineTestsPass() {
+        #expect(ruleSet.runInlineTests().isEmpty)
+    }
+}
+
+@Suite struct TypoCorrectorTests {
+    func w(_ s: String) -> [UInt32] { s.unicodeScalars.map(\.value) }
+
+    @Test func correctsOneEditIncludingTranspositions() {
+        let corrector = TypoCorrector(vocabulary: [w("receive"): 3, w("balance"): 5, w("signal"): 2])
+        #expect(corrector.correction(for: w("recieve")[...]) == w("receive"))
+        #expect(corrector.correction(for: w("ballance")[...]) == w("balance"))
+        #expect(corrector.correction(for: w("sigal")[...]) == w("signal"))
+        #expect(corrector.correction(for: w("balance")[...]) == nil)
+        #expect(corrector.correction(for: w("xyzzy")[...]) == nil)
+        #expect(corrector.correction(for: w("sig")[...]) == nil)
+    }
+}
