@@ -17,11 +17,18 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print the figures as one JSON object.")
     var json = false
 
+    @Flag(help: "Instead of intents, report which dialect each line is tagged with (every line with a text).")
+    var dialects = false
+
     @Argument(help: "Labelled JSONL files.")
     var files: [String]
 
     func run() throws {
         let ruleSet = try options.loadRuleSet()
+        if dialects {
+            for file in files { try reportDialects(file, ruleSet: ruleSet) }
+            return
+        }
         var samples: [Evaluation.Sample] = []
         var skipped = 0
         for file in files {
@@ -68,5 +75,25 @@ struct Evaluate: ParsableCommand {
         if errors {
             for err in e.errors { print("  ✗ \(err.expected) → \(err.predicted) (\(String(format: "%.2f", err.confidence)))  \(err.text)") }
         }
+    }
+
+    func reportDialects(_ file: String, ruleSet: RuleSet) throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            StandardError.write("switchboard eval: cannot read \(file)\n")
+            throw ExitCode(1)
+        }
+        var total = 0
+        var tagged: [String: Int] = [:]
+        for line in data.split(separator: 0x0A) {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                let text = object["text"] as? String
+            else { continue }
+            total += 1
+            tagged[ruleSet.classify(text).cues.dialect?.rawValue ?? "none", default: 0] += 1
+        }
+        let parts = tagged.sorted { $0.value > $1.value }.map {
+            "\($0.key) \($0.value) (\(String(format: "%.2f%%", Double($0.value) * 100 / Double(max(total, 1)))))"
+        }
+        print("\(file): \(total) lines; \(parts.joined(separator: ", "))")
     }
 }

@@ -184,17 +184,23 @@ extension RuleSet {
     {
         guard hits.contains(where: { !rewriteUses[Int($0.term)].isEmpty }) else { return nil }
         var evidence = [Double](repeating: 0, count: dialects.count)
+        var matched = [Int32](repeating: 0, count: dialects.count)
         let dialectHits = select(hits) { hit in
             rewriteUses[Int(hit.term)].contains { if case .dialect = $0.kind { return true } else { return false } }
         }
         for hit in dialectHits {
             for use in rewriteUses[Int(hit.term)] {
-                if case .dialect(let d) = use.kind { evidence[Int(d)] += use.weight }
+                if case .dialect(let d) = use.kind {
+                    evidence[Int(d)] += use.weight
+                    matched[Int(d)] += hit.end - hit.start
+                }
             }
         }
+        // Most evidence wins; then more matched characters; then the id (lexicons load sorted by id).
         var winner: Int32 = -1
-        for (d, e) in evidence.enumerated() where e >= dialects[d].minEvidence && (winner < 0 || e > evidence[Int(winner)]) {
-            winner = Int32(d)
+        for (d, e) in evidence.enumerated() where e >= dialects[d].minEvidence {
+            let w = Int(winner)
+            if winner < 0 || e > evidence[w] || (e == evidence[w] && matched[d] > matched[w]) { winner = Int32(d) }
         }
         if explanation != nil {
             explanation!.dialectEvidence = evidence.enumerated().filter { $0.element > 0 }.map { (dialects[$0.offset].id, $0.element) }

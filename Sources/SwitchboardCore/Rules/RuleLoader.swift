@@ -95,6 +95,7 @@ public enum RuleLoader {
             guard let text = readText(path, diagnostics: &diagnostics) else { continue }
             readLexicon(path: path, text: text, into: &defs, diagnostics: &diagnostics)
         }
+        defs.lexicons.sort { $0.id < $1.id }
     }
 
     static func readLexicon(path: String, text: String, into defs: inout RuleDefinitions,
