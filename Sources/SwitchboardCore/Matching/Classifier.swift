@@ -341,8 +341,10 @@ extension RuleSet {
             case .gap:
                 adjacent = false
             case .negation:
+                // A negated element stands for a stretch of text, so it implies a gap.
                 if negationFrom < 0 { negationFrom = e }
                 negationTo = e
+                adjacent = false
             case .terms, .number:
                 let isNumber = element.kind == .number
                 let pool = isNumber ? numbers : hits

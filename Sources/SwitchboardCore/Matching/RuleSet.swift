@@ -275,10 +275,6 @@ private struct RuleSetBuilder {
         var regexes: [RuleSet.CompiledRegex] = []
         var examples: [(intent: Int32, text: String, scalars: [UInt32])] = []
         for intent in defs.intents {
-            if intent.id == .outOfScope {
-                error(intent.location, "'out_of_scope' is what the matcher answers when nothing fits; it cannot have rules")
-                continue
-            }
             if let first = firstLocation[intent.id] {
                 error(intent.location, "intent '\(intent.id)' is defined twice (first at \(first))")
                 continue
