@@ -26,13 +26,14 @@ import Testing
 
     @Test func collapsesAndCountsRepeatedPunctuation() {
         let text = normalizer.normalize("为什么扣我钱！！！？？ 还有。。。")
-        #expect(text.string == "为什么扣我钱!还有.")
+        #expect(text.string == "为什么扣我钱! 还有.")
         #expect(text.repeatedPunctuationRuns == 1)
         #expect(normalizer.normalize("why?").repeatedPunctuationRuns == 0)
     }
 
     @Test func dropsSpacesBetweenChineseCharactersAndControlCharacters() {
-        #expect(n("话 费\t余额\u{0007}") == "话费 余额")
+        #expect(n("话 费\t余额\u{0007}") == "话费余额")
+        #expect(n("bill\t余额\u{0007}x") == "bill 余额 x")
         #expect(n("  a \n b  ") == "a b")
     }
 
@@ -42,8 +43,8 @@ import Testing
 
     @Test func countsShoutingAndLanguageSignals() {
         let text = normalizer.normalize("WHY IS MY BILL so high")
-        #expect(text.shoutedWords == 3)
-        #expect(text.longWords == 4)
+        #expect(text.shoutedWords == 2)  // WHY, BILL (IS and MY are too short to count)
+        #expect(text.longWords == 3)
         #expect(normalizer.normalize("5G套餐 upgrade").hanCount == 2)
     }
 

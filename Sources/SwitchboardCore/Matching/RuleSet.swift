@@ -103,6 +103,8 @@ public struct RuleSet: Sendable {
     let cueGroups: [CueGroup]
     let cueSettings: CueSettings
     let monthNeedsContext: Set<String>
+    /// Lower-case ticket id prefixes.
+    let ticketPrefixes: Set<String>
     let ruleDescriptions: [String]
 
     /// The intents, in load order; `out_of_scope` is implicit.
@@ -442,7 +444,8 @@ private struct RuleSetBuilder {
             cueUses: cueUses, slotUses: slotUses, rewriteUses: rewriteUses, termFlags: termFlags, patterns: patterns,
             agePatterns: agePatterns, patternElements: patternElements, patternTerms: patternTerms, regexes: regexes, examples: ExampleIndex(examples: examples),
             typos: TypoCorrector(vocabulary: vocabulary), dialects: dialects, cueGroups: cueGroups,
-            cueSettings: defs.cueSettings, monthNeedsContext: defs.monthNeedsContext, ruleDescriptions: ruleDescriptions,
+            cueSettings: defs.cueSettings, monthNeedsContext: defs.monthNeedsContext,
+            ticketPrefixes: Set(defs.ticketPrefixes.map { $0.lowercased() }), ruleDescriptions: ruleDescriptions,
             intents: intentIDs, intentDescriptions: descriptions, scoring: defs.scoring,
             defaultLanguage: defs.defaultLanguage, plans: plans, addons: defs.addons.map(\.0),
             dialectEntryCounts: entryCounts, inlineTests: defs.tests)

@@ -219,5 +219,6 @@ struct RuleDefinitions: Sendable {
     var currencyBefore: [TermRef] = []
     var currencyAfter: [TermRef] = []
     var pinContext: [TermRef] = []
+    var ticketPrefixes: [String] = []
     var tests: [InlineTestDef] = []
 }

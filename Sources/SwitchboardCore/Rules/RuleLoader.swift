@@ -203,7 +203,7 @@ struct RuleFileParser {
     static let sections = [
         "concepts", "intents", "tests", "plans", "addons", "frustration", "elderly", "fault_type", "fillers",
         "corrections", "numeral_measures", "default_language", "scoring", "relative_month", "month_names",
-        "month_name_needs_context", "month_context", "currency_before", "currency_after", "pin_context",
+        "month_name_needs_context", "month_context", "currency_before", "currency_after", "pin_context", "ticket_prefixes",
     ]
 
     mutating func parse(_ root: Node, into defs: inout RuleDefinitions, diagnostics: inout [Diagnostic]) {
@@ -240,6 +240,14 @@ struct RuleFileParser {
             case "currency_before": defs.currencyBefore += reader.terms(value, key)
             case "currency_after": defs.currencyAfter += reader.terms(value, key)
             case "pin_context": defs.pinContext += reader.terms(value, key)
+            case "ticket_prefixes":
+                for (prefix, node) in reader.strings(value, key) {
+                    if (2...4).contains(prefix.count), prefix.unicodeScalars.allSatisfy({ Scalar.isASCIILetter($0.value) }) {
+                        defs.ticketPrefixes.append(prefix)
+                    } else {
+                        reader.error(node, "ticket prefix '\(prefix)' must be 2–4 ASCII letters")
+                    }
+                }
             default: break
             }
         }

@@ -71,7 +71,9 @@ extension RuleSet {
     private func isTicketDigits(_ number: TermHit, _ s: [UInt32]) -> Bool {
         var k = Int(number.start) - 1
         if k >= 0, s[k] == Scalar.space { k -= 1 }
-        return k >= 0 && Scalar.isASCIILetter(s[k])
+        var start = k
+        while start >= 0, Scalar.isASCIILetter(s[start]) { start -= 1 }
+        return k > start && ticketPrefixes.contains(Self.string(Array(s[(start + 1)...k])))
     }
 
     /// A number is an amount when a currency word stands right before or after it (¥12, 12元, 12块5).
@@ -100,7 +102,8 @@ extension RuleSet {
         return t
     }
 
-    /// Ticket ids: 2–4 letters, an optional space (a hyphen is normalized to one), then 6–14 digits.
+    /// Ticket ids: a known prefix (`ticket_prefixes` in entities.yaml), an optional space (a hyphen
+    /// is normalized to one), then 6–14 digits: RP20261127001, CP-2026112800012.
     private func ticket(in s: [UInt32]) -> String? {
         var i = 0
         while i < s.count {
@@ -110,14 +113,13 @@ extension RuleSet {
             }
             var j = i
             while j < s.count, Scalar.isASCIILetter(s[j]) { j += 1 }
-            let letters = j - i
             var k = j
             if k < s.count, s[k] == Scalar.space { k += 1 }
             var d = k
             while d < s.count, Scalar.isDigit(s[d]) { d += 1 }
-            let digits = d - k
-            if (2...4).contains(letters), (6...14).contains(digits), d == s.count || !Scalar.isASCIIAlnum(s[d]) {
-                return (Self.string(Array(s[i..<j])) + Self.string(Array(s[k..<d]))).uppercased()
+            let prefix = Self.string(Array(s[i..<j]))
+            if ticketPrefixes.contains(prefix), (6...14).contains(d - k), d == s.count || !Scalar.isASCIIAlnum(s[d]) {
+                return (prefix + Self.string(Array(s[k..<d]))).uppercased()
             }
             i = max(j, i + 1)
         }

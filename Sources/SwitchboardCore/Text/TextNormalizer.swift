@@ -183,11 +183,24 @@ public struct TextNormalizer: Sendable {
         result.reserveCapacity(mapped.count)
         var pendingSpace = false
         var runLength = 0
+        func closeRun() {
+            if runLength >= 2, let last = result.last, last == 0x21 || last == 0x3F { out.repeatedPunctuationRuns += 1 }
+            runLength = 0
+        }
         for v in mapped {
             if v == Scalar.space || v == 0x09 || v == 0x0A || v == 0x0D {
+                closeRun()
                 pendingSpace = !result.isEmpty
                 continue
             }
+            let isBang = v == 0x21 || v == 0x3F
+            if !pendingSpace, let last = result.last, isPunctuation(v),
+                last == v || (isBang && (last == 0x21 || last == 0x3F))
+            {
+                runLength += 1
+                continue
+            }
+            closeRun()
             if pendingSpace {
                 pendingSpace = false
                 // Spaces between two Chinese characters carry no meaning (话 费 → 话费).
@@ -197,22 +210,9 @@ public struct TextNormalizer: Sendable {
                 }
             }
             if Scalar.isHan(v) { out.hanCount += 1 }
-            let isBang = v == 0x21 || v == 0x3F
-            if let last = result.last, isPunctuation(v),
-                last == v || (isBang && (last == 0x21 || last == 0x3F))
-            {
-                runLength += 1
-                continue
-            }
-            if runLength >= 2, let last = result.last, last == 0x21 || last == 0x3F {
-                out.repeatedPunctuationRuns += 1
-            }
-            runLength = 0
             result.append(v)
         }
-        if runLength >= 2, let last = result.last, last == 0x21 || last == 0x3F {
-            out.repeatedPunctuationRuns += 1
-        }
+        closeRun()
         out.scalars = result
     }
 
