@@ -26,7 +26,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore"]
+            dependencies: ["SwitchboardCore"],
+            // Labelled data the tests read from the source tree, not bundled resources.
+            exclude: ["DevSet"]
         ),
     ]
 )

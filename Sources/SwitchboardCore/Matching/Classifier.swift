@@ -271,8 +271,30 @@ extension RuleSet {
         return result
     }
 
-    static func string(_ scalars: [UInt32]) -> String {
-        String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init)))
+    /// Scalars back to a string, encoding UTF-8 directly (hot: slot values are built from it).
+    static func string<C: Collection>(_ scalars: C) -> String where C.Element == UInt32 {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(scalars.count * 3)
+        for v in scalars {
+            switch v {
+            case 0..<0x80: bytes.append(UInt8(v))
+            case 0x80..<0x800:
+                bytes.append(UInt8(0xC0 | (v >> 6)))
+                bytes.append(UInt8(0x80 | (v & 0x3F)))
+            case 0x800..<0x10000:
+                if (0xD800...0xDFFF).contains(v) { continue }
+                bytes.append(UInt8(0xE0 | (v >> 12)))
+                bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
+                bytes.append(UInt8(0x80 | (v & 0x3F)))
+            case 0x10000...0x10FFFF:
+                bytes.append(UInt8(0xF0 | (v >> 18)))
+                bytes.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
+                bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
+                bytes.append(UInt8(0x80 | (v & 0x3F)))
+            default: continue
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     // MARK: - Patterns

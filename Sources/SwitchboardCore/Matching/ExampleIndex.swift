@@ -13,7 +13,7 @@ struct ExampleIndex: Sendable {
     let exampleText: [String]
 
     /// Features this common (share of examples) carry no signal and are left out of the postings.
-    private static let maxDocumentFrequency = 0.08
+    private static let maxDocumentFrequency = 0.05
 
     init(examples: [(intent: Int32, text: String, scalars: [UInt32])]) {
         var ids: [UInt64: Int32] = [:]
@@ -86,8 +86,6 @@ struct ExampleIndex: Sendable {
         }
         norm = sqrt(norm)
         guard norm > 0, !known.isEmpty else { return (best, bestExample) }
-        var touched: [Int32] = []
-        touched.reserveCapacity(64)
         var accumulator = [Float](repeating: 0, count: exampleIntent.count)
         accumulator.withUnsafeMutableBufferPointer { acc in
             postingExample.withUnsafeBufferPointer { examples in
@@ -95,19 +93,15 @@ struct ExampleIndex: Sendable {
                     for (id, w) in known {
                         let q = w / norm
                         for k in Int(postingStart[Int(id)])..<Int(postingStart[Int(id) + 1]) {
-                            let e = Int(examples[k])
-                            if acc[e] == 0 { touched.append(Int32(e)) }
-                            acc[e] += q * weights[k]
+                            acc[Int(examples[k])] += q * weights[k]
                         }
                     }
                 }
             }
-            for e in touched {
-                let intent = Int(exampleIntent[Int(e)])
-                let s = acc[Int(e)]
-                if s > best[intent] {
-                    best[intent] = s
-                    bestExample[intent] = e
+            exampleIntent.withUnsafeBufferPointer { intents in
+                for e in 0..<acc.count where acc[e] > best[Int(intents[e])] {
+                    best[Int(intents[e])] = acc[e]
+                    bestExample[Int(intents[e])] = Int32(e)
                 }
             }
         }
@@ -124,8 +118,12 @@ struct ExampleIndex: Sendable {
         while i < s.count {
             let v = s[i]
             if Scalar.isHan(v) {
-                out.append(hash(1, v))
-                if previousHan != 0 { out.append(hash(2, previousHan, v)) }
+                // Character pairs carry the meaning; single characters only in one-character runs.
+                if previousHan != 0 {
+                    out.append(hash(2, previousHan, v))
+                } else if i + 1 >= s.count || !Scalar.isHan(s[i + 1]) {
+                    out.append(hash(1, v))
+                }
                 previousHan = v
                 previousWord = 0
                 i += 1

@@ -103,8 +103,8 @@ public struct RuleSet: Sendable {
     let cueGroups: [CueGroup]
     let cueSettings: CueSettings
     let monthNeedsContext: Set<String>
-    /// Lower-case ticket id prefixes.
-    let ticketPrefixes: Set<String>
+    /// Lower-case ticket id prefixes, as scalars.
+    let ticketPrefixes: [[UInt32]]
     let ruleDescriptions: [String]
 
     /// The intents, in load order; `out_of_scope` is implicit.
@@ -445,7 +445,7 @@ private struct RuleSetBuilder {
             agePatterns: agePatterns, patternElements: patternElements, patternTerms: patternTerms, regexes: regexes, examples: ExampleIndex(examples: examples),
             typos: TypoCorrector(vocabulary: vocabulary), dialects: dialects, cueGroups: cueGroups,
             cueSettings: defs.cueSettings, monthNeedsContext: defs.monthNeedsContext,
-            ticketPrefixes: Set(defs.ticketPrefixes.map { $0.lowercased() }), ruleDescriptions: ruleDescriptions,
+            ticketPrefixes: defs.ticketPrefixes.map { Array($0.lowercased().unicodeScalars.map(\.value)) }, ruleDescriptions: ruleDescriptions,
             intents: intentIDs, intentDescriptions: descriptions, scoring: defs.scoring,
             defaultLanguage: defs.defaultLanguage, plans: plans, addons: defs.addons.map(\.0),
             dialectEntryCounts: entryCounts, inlineTests: defs.tests)

@@ -40,7 +40,7 @@ extension RuleSet {
             }
         }
         for (index, number) in numbers.enumerated() where !consumed.contains(index) {
-            let text = Self.string(Array(s[Int(number.start)..<Int(number.end)]))
+            let text = Self.string(s[Int(number.start)..<Int(number.end)])
             let length = number.end - number.start
             if length == 6, !text.contains("."), pinAnnounced, slots[.pin] == nil, !isTicketDigits(number, s) {
                 slots[.pin] = text
@@ -73,7 +73,11 @@ extension RuleSet {
         if k >= 0, s[k] == Scalar.space { k -= 1 }
         var start = k
         while start >= 0, Scalar.isASCIILetter(s[start]) { start -= 1 }
-        return k > start && ticketPrefixes.contains(Self.string(Array(s[(start + 1)...k])))
+        return k > start && isTicketPrefix(s[(start + 1)...k])
+    }
+
+    private func isTicketPrefix(_ letters: ArraySlice<UInt32>) -> Bool {
+        ticketPrefixes.contains { $0.elementsEqual(letters) }
     }
 
     /// A number is an amount when a currency word stands right before or after it (¥12, 12元, 12块5).
@@ -117,9 +121,8 @@ extension RuleSet {
             if k < s.count, s[k] == Scalar.space { k += 1 }
             var d = k
             while d < s.count, Scalar.isDigit(s[d]) { d += 1 }
-            let prefix = Self.string(Array(s[i..<j]))
-            if ticketPrefixes.contains(prefix), (6...14).contains(d - k), d == s.count || !Scalar.isASCIIAlnum(s[d]) {
-                return (prefix + Self.string(Array(s[k..<d]))).uppercased()
+            if (6...14).contains(d - k), d == s.count || !Scalar.isASCIIAlnum(s[d]), isTicketPrefix(s[i..<j]) {
+                return (Self.string(s[i..<j]) + Self.string(s[k..<d])).uppercased()
             }
             i = max(j, i + 1)
         }
@@ -133,7 +136,7 @@ extension RuleSet {
             guard let start = match(pattern, hits: hits, numbers: numbers, text: s) else { continue }
             // The age is the first number at or after where the pattern matched.
             if let number = numbers.first(where: { $0.start >= start }),
-                let age = Int(Self.string(Array(s[Int(number.start)..<Int(number.end)]))), (1...120).contains(age)
+                let age = Int(Self.string(s[Int(number.start)..<Int(number.end)])), (1...120).contains(age)
             {
                 return age
             }

@@ -16,11 +16,7 @@ public struct NormalizedText: Sendable, Equatable {
     public var latinWords: Int = 0
 
     /// The normalized text as a string.
-    public var string: String {
-        var s = String.UnicodeScalarView()
-        for v in scalars { if let u = Unicode.Scalar(v) { s.append(u) } }
-        return String(s)
-    }
+    public var string: String { RuleSet.string(scalars) }
 }
 
 /// Scalar classes the matcher and the scanners share.
