@@ -45,7 +45,8 @@ struct Evaluate: ParsableCommand {
                 }
                 guard let intent = object["intent"] as? String else { continue }
                 let dialect = (object["dialect"] as? String).map(DialectID.init(rawValue:))
-                samples.append(.init(text: text, intent: IntentID(intent), dialect: dialect))
+                samples.append(.init(text: text, intent: IntentID(intent), dialect: dialect,
+                                     frustrated: object["frustrated"] as? Bool, elderly: object["elderly"] as? Bool))
             }
         }
         let e = Evaluation(ruleSet: ruleSet, samples: samples)
@@ -63,6 +64,8 @@ struct Evaluate: ParsableCommand {
         print("in-scope \(e.inScope)  accuracy \(pct(e.inScopeAccuracy))")
         print("out_of_scope \(e.outOfScopeExpected)  precision \(pct(e.outOfScopePrecision))  recall \(pct(e.outOfScopeRecall))")
         if e.dialectLabelled > 0 { print("dialect detected \(e.dialectDetected)/\(e.dialectLabelled)") }
+        if e.frustrationLabelled > 0 { print("frustration cue agrees \(e.frustrationAgreed)/\(e.frustrationLabelled)") }
+        if e.elderlyLabelled > 0 { print("elderly cue agrees \(e.elderlyAgreed)/\(e.elderlyLabelled)") }
         if skipped > 0 { print("skipped \(skipped) malformed lines") }
         print("per intent:")
         for (intent, counts) in e.perIntent.sorted(by: { $0.key < $1.key }) {

@@ -56,6 +56,7 @@ extension RuleSet {
         var best = [Float](repeating: 0, count: count)
         var extra = [Float](repeating: 0, count: count)
         var vetoed = [Bool](repeating: false, count: count)
+        var negatedIntent = [Bool](repeating: false, count: count)
         var negatorEnds: [(intent: Int32, end: Int32)] = []
         for hit in hits {
             for intent in excludes[Int(hit.term)] {
@@ -71,6 +72,8 @@ extension RuleSet {
         }
         func add(_ intent: Int32, _ weight: Float, rule: Int32, start: Int32) {
             if isNegated(intent, before: start) {
+                // The customer said they do not want this: no example should vote for it either.
+                negatedIntent[Int(intent)] = true
                 if explanation != nil { explanation!.negated.append((intents[Int(intent)], ruleDescriptions[Int(rule)])) }
                 return
             }
@@ -121,7 +124,8 @@ extension RuleSet {
         for i in 0..<count where !vetoed[i] {
             let rule = best[i] > 0 ? best[i] + bonus * min(extra[i], 3) : 0
             let fromRules = 1 - exp(-rule)
-            let confidence = fromRules + (1 - fromRules) * similarity.best[i] * exampleWeight
+            let similar = negatedIntent[i] && best[i] == 0 ? 0 : similarity.best[i]
+            let confidence = fromRules + (1 - fromRules) * min(1, similar * exampleWeight)
             if explanation != nil, rule > 0 || similarity.best[i] > 0.1 {
                 explanation!.scores.append((intents[i], Double(rule), Double(similarity.best[i]), Double(confidence)))
                 if similarity.example[i] >= 0 {

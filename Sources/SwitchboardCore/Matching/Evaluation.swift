@@ -5,11 +5,16 @@ public struct Evaluation: Sendable {
         public var text: String
         public var intent: IntentID
         public var dialect: DialectID?
+        /// Cue labels, where the line has them.
+        public var frustrated: Bool?
+        public var elderly: Bool?
 
-        public init(text: String, intent: IntentID, dialect: DialectID? = nil) {
+        public init(text: String, intent: IntentID, dialect: DialectID? = nil, frustrated: Bool? = nil, elderly: Bool? = nil) {
             self.text = text
             self.intent = intent
             self.dialect = dialect
+            self.frustrated = frustrated
+            self.elderly = elderly
         }
     }
 
@@ -31,6 +36,11 @@ public struct Evaluation: Sendable {
     /// Samples labelled with a dialect, and how many were detected as that dialect.
     public private(set) var dialectLabelled = 0
     public private(set) var dialectDetected = 0
+    /// Cue detection on labelled lines: (labelled, agreed) for each cue.
+    public private(set) var frustrationLabelled = 0
+    public private(set) var frustrationAgreed = 0
+    public private(set) var elderlyLabelled = 0
+    public private(set) var elderlyAgreed = 0
 
     public init(ruleSet: RuleSet, samples: [Sample]) {
         for sample in samples {
@@ -53,6 +63,14 @@ public struct Evaluation: Sendable {
             if !right {
                 confusions["\(sample.intent) → \(result.intent)", default: 0] += 1
                 errors.append((sample.text, sample.intent, result.intent, result.confidence))
+            }
+            if let frustrated = sample.frustrated {
+                frustrationLabelled += 1
+                if result.cues.frustrated == frustrated { frustrationAgreed += 1 }
+            }
+            if let elderly = sample.elderly {
+                elderlyLabelled += 1
+                if result.cues.elderly == elderly { elderlyAgreed += 1 }
             }
             if let dialect = sample.dialect {
                 dialectLabelled += 1

@@ -618,7 +618,7 @@ struct RuleFileParser {
         reader.checkKeys(pairs, allowed: ["confidence_floor", "ambiguity_margin", "example_weight", "extra_hit_bonus"],
                          in: "scoring")
         for (key, _, value) in pairs {
-            guard let n = reader.number(value, key, in: 0...1) else { continue }
+            guard let n = reader.number(value, key, in: key == "example_weight" ? 0...3 : 0...1) else { continue }
             switch key {
             case "confidence_floor": defs.scoring.confidenceFloor = n
             case "ambiguity_margin": defs.scoring.ambiguityMargin = n
