@@ -39,7 +39,7 @@ struct BrokenFixture: CustomTestStringConvertible, Sendable {
             intents:
               - id: billing.balance
                 zh: {phrases: [余额余额余额]}
-            """, line: 2, column: 11, message: "intent 'billing.balance' is defined twice"),
+            """, line: 2, column: 9, message: "intent 'billing.balance' is defined twice"),
         BrokenFixture(name: "bad regex", file: "zz.yaml", contents: """
             intents:
               - id: fixture.one
@@ -50,7 +50,7 @@ struct BrokenFixture: CustomTestStringConvertible, Sendable {
             intents:
               - id: fixture.empty
                 description: nothing here
-            """, line: 2, column: 11, message: "is empty"),
+            """, line: 2, column: 9, message: "is empty"),
         BrokenFixture(name: "unknown key with suggestion", file: "zz.yaml", contents: """
             intents:
               - id: fixture.one
@@ -94,7 +94,7 @@ struct BrokenFixture: CustomTestStringConvertible, Sendable {
             intents:
               - id: Billing Balance
                 zh: {phrases: [余额余额]}
-            """, line: 2, column: 11, message: "must be lower-case words"),
+            """, line: 2, column: 9, message: "must be lower-case words"),
         BrokenFixture(name: "duplicate key in a mapping", file: "zz.yaml", contents: """
             scoring:
               confidence_floor: 0.3

@@ -8,6 +8,12 @@ public struct ClassificationContext: Sendable {
     public init(expectsPIN: Bool = false) { self.expectsPIN = expectsPIN }
 }
 
+/// An intent's index and confidence while ranking (a struct: tuple arrays cost a metadata lookup).
+struct RankedIntent {
+    var index: Int
+    var confidence: Float
+}
+
 extension RuleSet {
     /// Longer messages are read up to this many scalars; nobody's request starts after that.
     public static let maximumScalars = 2_000
@@ -57,18 +63,18 @@ extension RuleSet {
         var extra = [Float](repeating: 0, count: count)
         var vetoed = [Bool](repeating: false, count: count)
         var negatedIntent = [Bool](repeating: false, count: count)
-        var negatorEnds: [(intent: Int32, end: Int32)] = []
+        var negatorEnds: [TermHit] = []  // term = the negated intent
         for hit in hits {
             for intent in excludes[Int(hit.term)] {
                 vetoed[Int(intent)] = true
                 if explanation != nil { explanation!.vetoes.append((intents[Int(intent)], termText[Int(hit.term)])) }
             }
-            for intent in negators[Int(hit.term)] { negatorEnds.append((intent, hit.end)) }
+            for intent in negators[Int(hit.term)] { negatorEnds.append(TermHit(term: intent, start: hit.start, end: hit.end)) }
         }
         func isNegated(_ intent: Int32, before start: Int32) -> Bool {
             guard !negatorEnds.isEmpty else { return false }
             let window: Int32 = start < s.count && Scalar.isASCIIAlnum(s[Int(start)]) ? 16 : 4
-            return negatorEnds.contains { $0.intent == intent && $0.end <= start && start - $0.end <= window }
+            return negatorEnds.contains { $0.term == intent && $0.end <= start && start - $0.end <= window }
         }
         func add(_ intent: Int32, _ weight: Float, rule: Int32, start: Int32) {
             if isNegated(intent, before: start) {
@@ -117,8 +123,9 @@ extension RuleSet {
 
         // Examples, and the combined confidence.
         let similarity = examples.score(s, intentCount: count)
-        var scored: [IntentScore] = []
-        scored.reserveCapacity(4)
+        // The three best intents, by index: no Strings touched until the winners are known.
+        var top: [RankedIntent] = []
+        top.reserveCapacity(4)
         let bonus = Float(scoring.extraHitBonus)
         let exampleWeight = Float(scoring.exampleWeight)
         for i in 0..<count where !vetoed[i] {
@@ -134,10 +141,15 @@ extension RuleSet {
                 }
             }
             guard confidence > 0.05 else { continue }
-            scored.append(IntentScore(intent: intents[i], confidence: Double(confidence)))
+            // Ties go to the intent defined first, so results never depend on anything but the rules.
+            var position = top.count
+            while position > 0 && top[position - 1].confidence < confidence { position -= 1 }
+            if position < 3 {
+                top.insert(RankedIntent(index: i, confidence: confidence), at: position)
+                if top.count > 3 { top.removeLast() }
+            }
         }
-        scored.sort { $0.confidence != $1.confidence ? $0.confidence > $1.confidence : $0.intent < $1.intent }
-        if scored.count > 3 { scored.removeLast(scored.count - 3) }
+        let scored = top.map { IntentScore(intent: intents[$0.index], confidence: Double($0.confidence)) }
         explanation?.scores.sort { $0.confidence > $1.confidence }
 
         var intent = IntentID.outOfScope

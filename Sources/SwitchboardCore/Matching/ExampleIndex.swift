@@ -72,26 +72,26 @@ struct ExampleIndex: Sendable {
         var bestExample = [Int32](repeating: -1, count: intentCount)
         let features = Self.features(of: scalars)
         guard !features.isEmpty, !exampleIntent.isEmpty else { return (best, bestExample) }
-        var known: [(Int32, Float)] = []
-        known.reserveCapacity(features.count)
+        var knownID: [Int32] = []
+        knownID.reserveCapacity(features.count)
         var norm: Float = 0
         for f in features {
             if let id = featureID[f] {
                 let w = idf[Int(id)]
                 norm += w * w
-                known.append((id, w))
+                knownID.append(id)
             } else {
                 norm += unknownIDF * unknownIDF
             }
         }
         norm = sqrt(norm)
-        guard norm > 0, !known.isEmpty else { return (best, bestExample) }
+        guard norm > 0, !knownID.isEmpty else { return (best, bestExample) }
         var accumulator = [Float](repeating: 0, count: exampleIntent.count)
         accumulator.withUnsafeMutableBufferPointer { acc in
             postingExample.withUnsafeBufferPointer { examples in
                 postingWeight.withUnsafeBufferPointer { weights in
-                    for (id, w) in known {
-                        let q = w / norm
+                    for id in knownID {
+                        let q = idf[Int(id)] / norm
                         for k in Int(postingStart[Int(id)])..<Int(postingStart[Int(id) + 1]) {
                             acc[Int(examples[k])] += q * weights[k]
                         }

@@ -25,6 +25,14 @@ public struct RuleSet: Sendable {
     struct SlotUse: Sendable {
         var slot: SlotName
         var value: String
+        /// Index of `slot` in `RuleSet.vocabularySlots`.
+        var slotIndex: Int32
+
+        init(slot: SlotName, value: String) {
+            self.slot = slot
+            self.value = value
+            self.slotIndex = Int32(RuleSet.vocabularySlots.firstIndex(of: slot) ?? 0)
+        }
     }
 
     struct TermFlags: OptionSet, Sendable {

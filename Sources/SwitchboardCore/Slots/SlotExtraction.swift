@@ -1,24 +1,36 @@
+struct FlaggedHit {
+    var flags: RuleSet.TermFlags
+    var hit: TermHit
+}
+
 extension RuleSet {
+    /// Slots whose values come from vocabulary hits, in output order; `SlotUse.slotIndex` points here.
+    static let vocabularySlots: [SlotName] = [.plan, .addon, .faultType, .relativeMonth, .month]
+
     /// Finds slot values in normalized text: vocabulary slots from term hits (plan, add-on, fault
     /// type, months), and numbers read by shape and context (phone, PIN, amount, month, ticket).
     func extractSlots(_ s: [UInt32], hits: [TermHit], numbers: [TermHit], context: ClassificationContext) -> Slots {
         var slots = Slots()
-        var longest: [SlotName: (length: Int32, value: String)] = [:]
-        var flagged: [(flags: TermFlags, hit: TermHit)] = []
+        // The longest hit wins per vocabulary slot; indexed by `vocabularySlots`.
+        var longestLength = [Int32](repeating: 0, count: Self.vocabularySlots.count)
+        var longestValue = [String?](repeating: nil, count: Self.vocabularySlots.count)
+        var flagged: [FlaggedHit] = []
         for hit in hits {
             let flags = termFlags[Int(hit.term)]
-            if !flags.isEmpty { flagged.append((flags, hit)) }
+            if !flags.isEmpty { flagged.append(FlaggedHit(flags: flags, hit: hit)) }
             for use in slotUses[Int(hit.term)] {
                 let length = hit.end - hit.start
-                if let current = longest[use.slot], current.length >= length { continue }
+                let k = Int(use.slotIndex)
+                if longestLength[k] >= length { continue }
                 if use.slot == .month, monthNeedsContext.contains(use.value), !hasMonthContext(near: hit, flagged: hits) {
                     continue
                 }
-                longest[use.slot] = (length, use.value)
+                longestLength[k] = length
+                longestValue[k] = use.value
             }
         }
-        for name in [SlotName.plan, .addon, .faultType, .relativeMonth, .month] {
-            if let found = longest[name] { slots[name] = found.value }
+        for (k, name) in Self.vocabularySlots.enumerated() {
+            if let value = longestValue[k] { slots[name] = value }
         }
         let pinAnnounced = context.expectsPIN || flagged.contains { $0.flags.contains(.pinContext) }
 
@@ -81,8 +93,10 @@ extension RuleSet {
     }
 
     /// A number is an amount when a currency word stands right before or after it (¥12, 12元, 12块5).
-    private func amount(_ number: TermHit, text: String, s: [UInt32], flagged: [(flags: TermFlags, hit: TermHit)]) -> String? {
-        for (flags, hit) in flagged {
+    private func amount(_ number: TermHit, text: String, s: [UInt32], flagged: [FlaggedHit]) -> String? {
+        for f in flagged {
+            let flags = f.flags
+            let hit = f.hit
             let before = flags.contains(.currencyBefore) && (hit.end == number.start || (hit.end + 1 == number.start && s[Int(hit.end)] == Scalar.space))
             let after = flags.contains(.currencyAfter) && (hit.start == number.end || (number.end + 1 == hit.start && s[Int(number.end)] == Scalar.space))
             guard before || after else { continue }

@@ -122,7 +122,7 @@ public struct TextNormalizer: Sendable {
         }
         let source = needsSlowPath ? text.precomposedStringWithCompatibilityMapping : text
         var mapped: [UInt32] = []
-        mapped.reserveCapacity(source.unicodeScalars.count)
+        mapped.reserveCapacity(source.utf8.count)
         var hasNumeral = false
         var wordLetters = 0
         var wordUpper = 0
