@@ -201,14 +201,18 @@ extension RuleSet {
         guard hits.contains(where: { !rewriteUses[Int($0.term)].isEmpty }) else { return nil }
         var evidence = [Double](repeating: 0, count: dialects.count)
         var matched = [Int32](repeating: 0, count: dialects.count)
-        let dialectHits = select(hits) { hit in
+        // Each lexicon is read on its own, so one dialect's key cannot swallow another's evidence.
+        let dialectHits = hits.filter { hit in
             rewriteUses[Int(hit.term)].contains { if case .dialect = $0.kind { return true } else { return false } }
         }
-        for hit in dialectHits {
-            for use in rewriteUses[Int(hit.term)] {
-                if case .dialect(let d) = use.kind {
-                    evidence[Int(d)] += use.weight
-                    matched[Int(d)] += hit.end - hit.start
+        if !dialectHits.isEmpty {
+            for d in 0..<dialects.count {
+                let own = select(dialectHits) { hit in rewriteUses[Int(hit.term)].contains { $0.kind == .dialect(Int32(d)) } }
+                for hit in own {
+                    for use in rewriteUses[Int(hit.term)] where use.kind == .dialect(Int32(d)) {
+                        evidence[d] += use.weight
+                        matched[d] += hit.end - hit.start
+                    }
                 }
             }
         }
