@@ -104,6 +104,11 @@ struct BrokenFixture: CustomTestStringConvertible, Sendable {
             intent:
               - id: fixture.one
             """, line: 1, column: 1, message: "unknown key 'intent' in a rule file (did you mean 'intents'?)"),
+        BrokenFixture(name: "examples for an unknown intent", file: "zz.yaml", contents: """
+            examples:
+              billing.balanse:
+                zh: [话费还有多少]
+            """, line: 2, column: 3, message: "examples for unknown intent 'billing.balanse' (did you mean 'billing.balance'?)"),
         BrokenFixture(name: "score setting out of range", file: "zz.yaml", contents: """
             scoring:
               confidence_floor: 3

@@ -86,6 +86,15 @@ import Testing
         #expect(result.intent == "billing.balance")
     }
 
+    @Test func exampleBanksTrainTheIntentTheyName() throws {
+        let banked = try Repo.miniRuleSet([
+            "rules.yaml": Self.rules,
+            "bank.yaml": "examples:\n  usage.data:\n    en: [how many gigabytes remain this cycle]\n",
+        ])
+        #expect(ruleSet.classify("how many gigabytes remain this cycle").intent != "usage.data")
+        #expect(banked.classify("how many gigabytes remain this cycle").intent == "usage.data")
+    }
+
     @Test func closeRunnersUpAreMarkedAmbiguous() throws {
         let tied = try Repo.miniRuleSet(["r.yaml": """
             intents:

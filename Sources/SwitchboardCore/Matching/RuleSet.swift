@@ -329,6 +329,19 @@ private struct RuleSetBuilder {
                 examples.append((index, example.text, scalars))
             }
         }
+        for (id, example, named) in defs.exampleBank {
+            guard let index = intentIndex[id] else {
+                let hint = Spelling.closest(to: id.rawValue, in: intentIDs.map(\.rawValue)).map { " (did you mean '\($0)'?)" } ?? ""
+                error(named, "examples for unknown intent '\(id)'\(hint)")
+                continue
+            }
+            let scalars = normalizer.normalize(example.text).scalars
+            if scalars.isEmpty {
+                error(example.location, "intent '\(id)': example is empty after normalization")
+                continue
+            }
+            examples.append((index, example.text, scalars))
+        }
         for id in IntentID.canonical where sources.requiresCanonicalIntents && intentIndex[id] == nil {
             error(SourceLocation(file: sources.rulesDirectory, line: 1, column: 1),
                   "canonical intent '\(id)' (CONTRACT.md section 2) is not defined by any rule file")

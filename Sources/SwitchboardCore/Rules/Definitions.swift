@@ -221,4 +221,6 @@ struct RuleDefinitions: Sendable {
     var pinContext: [TermRef] = []
     var ticketPrefixes: [String] = []
     var tests: [InlineTestDef] = []
+    /// Examples given apart from their intent (`examples:` sections): intent, example, where the intent was named.
+    var exampleBank: [(IntentID, ExampleDef, SourceLocation)] = []
 }

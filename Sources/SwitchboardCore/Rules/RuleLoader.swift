@@ -203,7 +203,7 @@ struct RuleFileParser {
     static let sections = [
         "concepts", "intents", "tests", "plans", "addons", "frustration", "elderly", "fault_type", "fillers",
         "corrections", "numeral_measures", "default_language", "scoring", "relative_month", "month_names",
-        "month_name_needs_context", "month_context", "currency_before", "currency_after", "pin_context", "ticket_prefixes",
+        "month_name_needs_context", "month_context", "currency_before", "currency_after", "pin_context", "ticket_prefixes", "examples",
     ]
 
     mutating func parse(_ root: Node, into defs: inout RuleDefinitions, diagnostics: inout [Diagnostic]) {
@@ -215,6 +215,7 @@ struct RuleFileParser {
             case "concepts": parseConcepts(value, into: &defs)
             case "intents": parseIntents(value, into: &defs)
             case "tests": parseTests(value, into: &defs)
+            case "examples": parseExampleBank(value, into: &defs)
             case "plans": parsePlans(value, into: &defs)
             case "addons": parseAddons(value, into: &defs)
             case "frustration": parseCue(.frustration, value, into: &defs)
@@ -428,6 +429,22 @@ struct RuleFileParser {
         }
         if positives.isEmpty { return fail("needs at least one term to match") }
         return PatternDef(source: source, elements: elements, weight: weight, location: location)
+    }
+
+    /// `examples:` — more example utterances for intents defined anywhere: `{intent: {zh: [...], en: [...]}}`.
+    mutating func parseExampleBank(_ node: Node, into defs: inout RuleDefinitions) {
+        guard let pairs = reader.pairs(node, "examples") else { return }
+        for (id, keyNode, value) in pairs {
+            guard let languages = reader.pairs(value, "examples of '\(id)'") else { continue }
+            reader.checkKeys(languages, allowed: ["zh", "en"], in: "examples of '\(id)'")
+            for (key, _, list) in languages {
+                guard let language = Language(rawValue: key) else { continue }
+                for (text, item) in reader.strings(list, "examples of '\(id)'") {
+                    defs.exampleBank.append((IntentID(id), ExampleDef(text: text, language: language, location: reader.location(item)),
+                                             reader.location(keyNode)))
+                }
+            }
+        }
     }
 
     mutating func parseTests(_ node: Node, into defs: inout RuleDefinitions) {
