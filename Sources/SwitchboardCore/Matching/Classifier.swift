@@ -251,7 +251,7 @@ extension RuleSet {
                 case .correction: source = "correction"
                 case .filler: source = "filler"
                 }
-                explanation!.replacements.append(.init(from: termText[Int(hit.term)], to: Self.string(use.target), source: source))
+                explanation!.replacements.append(.init(from: termText[Int(hit.term)], to: Scalar.string(use.target), source: source))
             }
         }
         out += s[position...]
@@ -265,56 +265,21 @@ extension RuleSet {
 
     private func correctTypos(_ s: [UInt32], explanation: inout Explanation?) -> [UInt32]? {
         var out: [UInt32]?
-        var i = 0
         var copied = 0
-        while i < s.count {
-            guard Scalar.isASCIILetter(s[i]) else {
-                i += 1
-                continue
-            }
-            var j = i
-            while j < s.count, Scalar.isASCIIAlnum(s[j]) { j += 1 }
-            let word = s[i..<j]
-            if word.count >= TypoCorrector.minimumLength, word.allSatisfy(Scalar.isASCIILetter),
+        Scalar.forEachWord(in: s) { range in
+            let word = s[range]
+            guard word.count >= TypoCorrector.minimumLength, word.allSatisfy(Scalar.isASCIILetter),
                 let fixed = typos.correction(for: word)
-            {
-                if out == nil { out = [] }
-                out! += s[copied..<i]
-                out! += fixed
-                copied = j
-                explanation?.replacements.append(.init(from: Self.string(Array(word)), to: Self.string(fixed), source: "typo"))
-            }
-            i = j
+            else { return }
+            if out == nil { out = [] }
+            out! += s[copied..<range.lowerBound]
+            out! += fixed
+            copied = range.upperBound
+            explanation?.replacements.append(.init(from: Scalar.string(word), to: Scalar.string(fixed), source: "typo"))
         }
         guard var result = out else { return nil }
         result += s[copied...]
         return result
-    }
-
-    /// Scalars back to a string, encoding UTF-8 directly (hot: slot values are built from it).
-    static func string<C: Collection>(_ scalars: C) -> String where C.Element == UInt32 {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(scalars.count * 3)
-        for v in scalars {
-            switch v {
-            case 0..<0x80: bytes.append(UInt8(v))
-            case 0x80..<0x800:
-                bytes.append(UInt8(0xC0 | (v >> 6)))
-                bytes.append(UInt8(0x80 | (v & 0x3F)))
-            case 0x800..<0x10000:
-                if (0xD800...0xDFFF).contains(v) { continue }
-                bytes.append(UInt8(0xE0 | (v >> 12)))
-                bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-                bytes.append(UInt8(0x80 | (v & 0x3F)))
-            case 0x10000...0x10FFFF:
-                bytes.append(UInt8(0xF0 | (v >> 18)))
-                bytes.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
-                bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-                bytes.append(UInt8(0x80 | (v & 0x3F)))
-            default: continue
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     // MARK: - Patterns

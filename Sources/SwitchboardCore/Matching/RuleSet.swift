@@ -443,16 +443,8 @@ private struct RuleSetBuilder {
         // English vocabulary for typo correction: every word the rules and examples use.
         var vocabulary: [[UInt32]: Int] = [:]
         func addWords(_ s: [UInt32]) {
-            var i = 0
-            while i < s.count {
-                guard Scalar.isASCIILetter(s[i]) else {
-                    i += 1
-                    continue
-                }
-                var j = i
-                while j < s.count, Scalar.isASCIIAlnum(s[j]) { j += 1 }
-                if s[i..<j].allSatisfy(Scalar.isASCIILetter) { vocabulary[Array(s[i..<j]), default: 0] += 1 }
-                i = j
+            Scalar.forEachWord(in: s) { range in
+                if s[range].allSatisfy(Scalar.isASCIILetter) { vocabulary[Array(s[range]), default: 0] += 1 }
             }
         }
         for t in terms { addWords(t) }

@@ -47,12 +47,12 @@ extension RuleSet {
             }
             if digits.count == 13, digits[0] == 0x38, digits[1] == 0x36 { digits.removeFirst(2) }  // +86
             if digits.count == 11, digits[0] == 0x31, (0x33...0x39).contains(digits[1]) {
-                if slots[.phone] == nil { slots[.phone] = Self.string(digits) }
+                if slots[.phone] == nil { slots[.phone] = Scalar.string(digits) }
                 for k in index...last { consumed.insert(k) }
             }
         }
         for (index, number) in numbers.enumerated() where !consumed.contains(index) {
-            let text = Self.string(s[Int(number.start)..<Int(number.end)])
+            let text = Scalar.string(s[Int(number.start)..<Int(number.end)])
             let length = number.end - number.start
             if length == 6, !text.contains("."), pinAnnounced, slots[.pin] == nil, !isTicketDigits(number, s) {
                 slots[.pin] = text
@@ -105,7 +105,7 @@ extension RuleSet {
             if after, !value.contains("."), Int(hit.end) < s.count, Scalar.isDigit(s[Int(hit.end)]),
                 Int(hit.end) + 1 == s.count || !Scalar.isDigit(s[Int(hit.end) + 1])
             {
-                value += "." + Self.string([s[Int(hit.end)]])
+                value += "." + Scalar.string([s[Int(hit.end)]])
             }
             return Self.trimmedNumber(value)
         }
@@ -136,7 +136,7 @@ extension RuleSet {
             var d = k
             while d < s.count, Scalar.isDigit(s[d]) { d += 1 }
             if (6...14).contains(d - k), d == s.count || !Scalar.isASCIIAlnum(s[d]), isTicketPrefix(s[i..<j]) {
-                return (Self.string(s[i..<j]) + Self.string(s[k..<d])).uppercased()
+                return (Scalar.string(s[i..<j]) + Scalar.string(s[k..<d])).uppercased()
             }
             i = max(j, i + 1)
         }
@@ -154,7 +154,7 @@ extension RuleSet {
             // The age is the first number at or after where the pattern matched.
             // A whole number, not a share or a price ("I'm 100% sure", "今年2025年"), in a plausible range.
             if let number = numbers.first(where: { $0.start >= start }),
-                let age = Int(Self.string(s[Int(number.start)..<Int(number.end)])), (1...110).contains(age),
+                let age = Int(Scalar.string(s[Int(number.start)..<Int(number.end)])), (1...110).contains(age),
                 Int(number.end) == s.count || !Self.ageBlockers.contains(s[Int(number.end)])
             {
                 return age

@@ -16,7 +16,7 @@ public struct NormalizedText: Sendable, Equatable {
     public var latinWords: Int = 0
 
     /// The normalized text as a string.
-    public var string: String { RuleSet.string(scalars) }
+    public var string: String { Scalar.string(scalars) }
 }
 
 /// Scalar classes the matcher and the scanners share.
@@ -29,6 +29,49 @@ enum Scalar {
     static func isDigit(_ v: UInt32) -> Bool { (0x30...0x39).contains(v) }
     static func isASCIIAlnum(_ v: UInt32) -> Bool { isASCIILetter(v) || isDigit(v) }
     static let space: UInt32 = 0x20
+
+    /// Calls `body` with the range of every English word: a run of ASCII letters and digits that
+    /// starts with a letter (so `5g` is not a word but `g5` is).
+    @inline(__always)
+    static func forEachWord(in s: [UInt32], _ body: (Range<Int>) -> Void) {
+        var i = 0
+        while i < s.count {
+            guard isASCIILetter(s[i]) else {
+                i += 1
+                continue
+            }
+            var j = i
+            while j < s.count, isASCIIAlnum(s[j]) { j += 1 }
+            body(i..<j)
+            i = j
+        }
+    }
+
+    /// Scalars back to a string, encoding UTF-8 directly (hot: slot values are built from it).
+    static func string<C: Collection>(_ scalars: C) -> String where C.Element == UInt32 {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(scalars.count * 3)
+        for v in scalars {
+            switch v {
+            case 0..<0x80: bytes.append(UInt8(v))
+            case 0x80..<0x800:
+                bytes.append(UInt8(0xC0 | (v >> 6)))
+                bytes.append(UInt8(0x80 | (v & 0x3F)))
+            case 0x800..<0x10000:
+                if (0xD800...0xDFFF).contains(v) { continue }
+                bytes.append(UInt8(0xE0 | (v >> 12)))
+                bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
+                bytes.append(UInt8(0x80 | (v & 0x3F)))
+            case 0x10000...0x10FFFF:
+                bytes.append(UInt8(0xF0 | (v >> 18)))
+                bytes.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
+                bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
+                bytes.append(UInt8(0x80 | (v & 0x3F)))
+            default: continue
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }
 
 /// Turns raw customer text into the form every rule is written against.
