@@ -456,7 +456,7 @@ private struct RuleSetBuilder {
             numberOnlyPatterns: numberOnly, excludes: excludes, negators: negators,
             cueUses: cueUses, slotUses: slotUses, rewriteUses: rewriteUses, termFlags: termFlags, patterns: patterns,
             agePatterns: agePatterns, patternElements: patternElements, patternTerms: patternTerms, regexes: regexes, examples: ExampleIndex(examples: examples),
-            typos: TypoCorrector(vocabulary: vocabulary), dialects: dialects, cueGroups: cueGroups,
+            typos: TypoCorrector(vocabulary: vocabulary, ordinaryWords: defs.englishWords), dialects: dialects, cueGroups: cueGroups,
             cueSettings: defs.cueSettings, monthNeedsContext: defs.monthNeedsContext,
             ticketPrefixes: defs.ticketPrefixes.map { Array($0.lowercased().unicodeScalars.map(\.value)) }, ruleDescriptions: ruleDescriptions,
             intents: intentIDs, intentDescriptions: descriptions, scoring: defs.scoring,

@@ -1,4 +1,4 @@
-/// Corrects English words that the rule set does not know to a known word one edit away
+/// Corrects English words that neither the rule set nor the ordinary-word list knows to a rule word one edit away
 /// (insertion, deletion, substitution or transposition), through a symmetric-delete index built at
 /// load: a lookup hashes a handful of deletions instead of comparing against every word.
 struct TypoCorrector: Sendable {
@@ -13,7 +13,10 @@ struct TypoCorrector: Sendable {
     private let deleteStart: [Int32]
     private let deleteTargets: [Int32]
 
-    init(vocabulary: [[UInt32]: Int]) {
+    /// - Parameters:
+    ///   - vocabulary: the rules' words with their counts: the only correction targets.
+    ///   - ordinaryWords: words that are right as written ("some", "till") and never corrected.
+    init(vocabulary: [[UInt32]: Int], ordinaryWords: [[UInt32]] = []) {
         var words: [[UInt32]] = []
         var frequency: [Int] = []
         var known: [UInt64: Int32] = [:]
@@ -30,6 +33,10 @@ struct TypoCorrector: Sendable {
         }
         self.words = words
         self.frequency = frequency
+        for word in ordinaryWords {
+            let h = Self.hash(word[...])
+            if known[h] == nil { known[h] = -1 }
+        }
         self.known = IntegerTable(known)
         var ranges: [UInt64: Int32] = [:]
         var start: [Int32] = [0]
@@ -55,7 +62,7 @@ struct TypoCorrector: Sendable {
         var candidates: [Int32] = deleted(Self.hash(word))
         for skip in 0..<w.count {
             let h = Self.hash(w, skipping: skip)
-            if let index = known[h] { candidates.append(index) }
+            if let index = known[h], index >= 0 { candidates.append(index) }
             candidates += deleted(h)
         }
         var best: Int32 = -1

@@ -223,4 +223,6 @@ struct RuleDefinitions: Sendable {
     var tests: [InlineTestDef] = []
     /// Examples given apart from their intent (`examples:` sections): intent, example, where the intent was named.
     var exampleBank: [(IntentID, ExampleDef, SourceLocation)] = []
+    /// Ordinary English words, never corrected (`english-words.txt`).
+    var englishWords: [[UInt32]] = []
 }

@@ -33,6 +33,8 @@ public enum RuleLoader {
         var definitions = RuleDefinitions()
         readLexicons(sources.lexiconsDirectory, into: &definitions, diagnostics: &diagnostics)
         readRules(sources.rulesDirectory, into: &definitions, diagnostics: &diagnostics)
+        readWordList((sources.rulesDirectory as NSString).appendingPathComponent("english-words.txt"),
+                     into: &definitions, diagnostics: &diagnostics)
         let compiled = RuleSet.compile(definitions, sources: sources)
         diagnostics += compiled.diagnostics
         if !diagnostics.isEmpty {
@@ -80,6 +82,21 @@ public enum RuleLoader {
             } else {
                 diagnostics += reader.diagnostics
             }
+        }
+    }
+
+    /// The optional list of ordinary English words the typo corrector must leave alone.
+    static func readWordList(_ path: String, into defs: inout RuleDefinitions, diagnostics: inout [Diagnostic]) {
+        guard FileManager.default.fileExists(atPath: path), let text = readText(path, diagnostics: &diagnostics) else { return }
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let scalars = line.unicodeScalars.map(\.value)
+            guard scalars.allSatisfy({ (0x61...0x7A).contains($0) }) else {
+                diagnostics.append(Diagnostic(SourceLocation(file: path, line: index + 1, column: 1),
+                                              "'\(line)' is not a lower-case English word (a–z only)"))
+                continue
+            }
+            defs.englishWords.append(scalars)
         }
     }
 
