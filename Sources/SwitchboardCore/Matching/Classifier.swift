@@ -25,24 +25,11 @@ extension RuleSet {
             input = String(String.UnicodeScalarView(text.unicodeScalars.prefix(Self.maximumScalars)))
         }
         var explanation: Explanation? = explain ? Explanation() : nil
-        var normalized = normalizer.normalize(input)
-        explanation?.normalized = normalized.string
-
-        var hits: [TermHit] = []
-        hits.reserveCapacity(32)
-        automaton.scan(normalized.scalars, into: &hits)
-
-        // Dialect words, slips and fillers, then English typos; rescan only when something changed.
         var cues = UtteranceCues()
-        var rewritten = rewrite(normalized.scalars, hits: hits, dialect: &cues.dialect, explanation: &explanation)
-        if normalized.latinWords > 0, let corrected = correctTypos(rewritten ?? normalized.scalars, explanation: &explanation) {
-            rewritten = corrected
-        }
-        if let rewritten {
-            normalized.scalars = rewritten
-            hits.removeAll(keepingCapacity: true)
-            automaton.scan(rewritten, into: &hits)
-        }
+        let reading = read(input, explanation: &explanation)
+        cues.dialect = reading.dialect
+        let normalized = reading.normalized
+        var hits = reading.hits
         explanation?.rewritten = normalized.string
         let s = normalized.scalars
         hits.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
@@ -128,11 +115,12 @@ extension RuleSet {
         top.reserveCapacity(4)
         let bonus = Float(scoring.extraHitBonus)
         let exampleWeight = Float(scoring.exampleWeight)
+        let exampleCap = Float(scoring.exampleCap)
         for i in 0..<count where !vetoed[i] {
             let rule = best[i] > 0 ? best[i] + bonus * min(extra[i], 3) : 0
             let fromRules = 1 - exp(-rule)
             let similar = negatedIntent[i] && best[i] == 0 ? 0 : similarity.best[i]
-            let confidence = fromRules + (1 - fromRules) * min(1, similar * exampleWeight)
+            let confidence = fromRules + (1 - fromRules) * min(exampleCap, similar * exampleWeight)
             if explanation != nil, rule > 0 || similarity.best[i] > 0.1 {
                 explanation!.scores.append((intents[i], Double(rule), Double(similarity.best[i]), Double(confidence)))
                 if similarity.example[i] >= 0 {
@@ -176,6 +164,37 @@ extension RuleSet {
             candidates: scored, ambiguous: ambiguous, explanation: explanation)
         if let age = ageStated(hits: hits, numbers: numbers, text: s) { result.slots[.age] = String(age) }
         return result
+    }
+
+    // MARK: - Reading
+
+    /// A message normalized, rewritten (dialect, slips, fillers, typos) and scanned.
+    struct Reading {
+        var normalized: NormalizedText
+        var hits: [TermHit]
+        var dialect: DialectID?
+    }
+
+    /// Normalizes, applies dialect entries, corrections, fillers and typo fixes, and finds every
+    /// term: the text every later stage reads. Examples go through it too, so they meet messages
+    /// in the same form.
+    func read(_ text: String, explanation: inout Explanation?) -> Reading {
+        var normalized = normalizer.normalize(text)
+        explanation?.normalized = normalized.string
+        var hits: [TermHit] = []
+        hits.reserveCapacity(32)
+        automaton.scan(normalized.scalars, into: &hits)
+        var dialect: DialectID?
+        var rewritten = rewrite(normalized.scalars, hits: hits, dialect: &dialect, explanation: &explanation)
+        if normalized.latinWords > 0, let corrected = correctTypos(rewritten ?? normalized.scalars, explanation: &explanation) {
+            rewritten = corrected
+        }
+        if let rewritten {
+            normalized.scalars = rewritten
+            hits.removeAll(keepingCapacity: true)
+            automaton.scan(rewritten, into: &hits)
+        }
+        return Reading(normalized: normalized, hits: hits, dialect: dialect)
     }
 
     // MARK: - Rewriting

@@ -105,7 +105,8 @@ public struct RuleSet: Sendable {
     let patternElements: [Element]
     let patternTerms: [Int32]
     let regexes: [CompiledRegex]
-    let examples: ExampleIndex
+    /// Built after the rest, from examples read the way messages are.
+    internal(set) var examples: ExampleIndex
     let typos: TypoCorrector
     let dialects: [DialectInfo]
     let cueGroups: [CueGroup]
@@ -450,17 +451,23 @@ private struct RuleSetBuilder {
         for t in terms { addWords(t) }
         for e in examples { addWords(e.scalars) }
 
-        return RuleSet(
+        var ruleSet = RuleSet(
             normalizer: normalizer, automaton: Automaton(terms: terms), termText: termText, phraseUses: phraseUses,
             termElements: termElements, elementPattern: elementPattern, requiredElements: required,
             numberOnlyPatterns: numberOnly, excludes: excludes, negators: negators,
             cueUses: cueUses, slotUses: slotUses, rewriteUses: rewriteUses, termFlags: termFlags, patterns: patterns,
-            agePatterns: agePatterns, patternElements: patternElements, patternTerms: patternTerms, regexes: regexes, examples: ExampleIndex(examples: examples),
+            agePatterns: agePatterns, patternElements: patternElements, patternTerms: patternTerms, regexes: regexes, examples: ExampleIndex(examples: []),
             typos: TypoCorrector(vocabulary: vocabulary, ordinaryWords: defs.englishWords), dialects: dialects, cueGroups: cueGroups,
             cueSettings: defs.cueSettings, monthNeedsContext: defs.monthNeedsContext,
             ticketPrefixes: defs.ticketPrefixes.map { Array($0.lowercased().unicodeScalars.map(\.value)) }, ruleDescriptions: ruleDescriptions,
             intents: intentIDs, intentDescriptions: descriptions, scoring: defs.scoring,
             defaultLanguage: defs.defaultLanguage, plans: plans, addons: defs.addons.map(\.0),
             dialectEntryCounts: entryCounts, inlineTests: defs.tests)
+        // Examples are read like messages (a Cantonese example is compared in its Mandarin form).
+        var none: Explanation?
+        ruleSet.examples = ExampleIndex(examples: examples.map { example in
+            (example.intent, example.text, ruleSet.read(example.text, explanation: &none).normalized.scalars)
+        })
+        return ruleSet
     }
 }

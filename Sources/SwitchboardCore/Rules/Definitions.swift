@@ -194,6 +194,8 @@ public struct ScoringSettings: Sendable {
     public var confidenceFloor = 0.35
     public var ambiguityMargin = 0.08
     public var exampleWeight = 0.8
+    /// The most that example similarity can add (as a share of what the rules left open).
+    public var exampleCap = 0.85
     public var extraHitBonus = 0.15
 }
 

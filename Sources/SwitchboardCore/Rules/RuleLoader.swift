@@ -649,7 +649,7 @@ struct RuleFileParser {
 
     mutating func parseScoring(_ node: Node, into defs: inout RuleDefinitions) {
         guard let pairs = reader.pairs(node, "scoring") else { return }
-        reader.checkKeys(pairs, allowed: ["confidence_floor", "ambiguity_margin", "example_weight", "extra_hit_bonus"],
+        reader.checkKeys(pairs, allowed: ["confidence_floor", "ambiguity_margin", "example_weight", "example_cap", "extra_hit_bonus"],
                          in: "scoring")
         for (key, _, value) in pairs {
             guard let n = reader.number(value, key, in: key == "example_weight" ? 0...3 : 0...1) else { continue }
@@ -658,6 +658,7 @@ struct RuleFileParser {
             case "ambiguity_margin": defs.scoring.ambiguityMargin = n
             case "example_weight": defs.scoring.exampleWeight = n
             case "extra_hit_bonus": defs.scoring.extraHitBonus = n
+            case "example_cap": defs.scoring.exampleCap = n
             default: break
             }
         }
