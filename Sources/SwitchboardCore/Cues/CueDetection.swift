@@ -1,10 +1,11 @@
 extension RuleSet {
     /// Frustration and elderly signals of one message: lexicon groups (each counted once),
     /// repeated `!`/`?`, shouting, repetition, and a stated age.
-    func detectCues(_ text: NormalizedText, hits: [TermHit], numbers: [TermHit], into cues: inout UtteranceCues) {
+    func detectCues(_ text: NormalizedText, hits: [TermHit], statedAge: Int?, into cues: inout UtteranceCues) {
         var fired = Set<Int32>()
         for hit in hits {
-            for group in cueUses[Int(hit.term)] where fired.insert(group).inserted {
+            cueUses.forEach(hit.term) { group in
+                guard fired.insert(group).inserted else { return }
                 let g = cueGroups[Int(group)]
                 switch g.kind {
                 case .frustration: cues.frustration += g.weight
@@ -25,7 +26,7 @@ extension RuleSet {
             cues.frustration += cueSettings.repetition
             cues.signals.append("repetition")
         }
-        if let age = ageStated(hits: hits, numbers: numbers, text: text.scalars), age >= cueSettings.ageAtLeast {
+        if let age = statedAge, age >= cueSettings.ageAtLeast {
             cues.elderlyScore += 1
             cues.signals.append("stated_age")
         }

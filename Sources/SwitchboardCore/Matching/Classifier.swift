@@ -52,11 +52,11 @@ extension RuleSet {
         var negatedIntent = [Bool](repeating: false, count: count)
         var negatorEnds: [TermHit] = []  // term = the negated intent
         for hit in hits {
-            for intent in excludes[Int(hit.term)] {
+            excludes.forEach(hit.term) { intent in
                 vetoed[Int(intent)] = true
                 if explanation != nil { explanation!.vetoes.append((intents[Int(intent)], termText[Int(hit.term)])) }
             }
-            for intent in negators[Int(hit.term)] { negatorEnds.append(TermHit(term: intent, start: hit.start, end: hit.end)) }
+            negators.forEach(hit.term) { intent in negatorEnds.append(TermHit(term: intent, start: hit.start, end: hit.end)) }
         }
         func isNegated(_ intent: Int32, before start: Int32) -> Bool {
             guard !negatorEnds.isEmpty else { return false }
@@ -81,20 +81,10 @@ extension RuleSet {
                 explanation!.ruleHits.append(.init(intent: intents[i], rule: ruleDescriptions[Int(rule)], weight: Double(weight)))
             }
         }
-        var satisfied = [Bool](repeating: false, count: elementPattern.count)
-        var satisfiedCount = [UInt8](repeating: 0, count: patterns.count)
-        var candidatePatterns: [Int32] = []
         for hit in hits {
-            for use in phraseUses[Int(hit.term)] { add(use.intent, use.weight, rule: use.rule, start: hit.start) }
-            for e in termElements[Int(hit.term)] where !satisfied[Int(e)] {
-                satisfied[Int(e)] = true
-                let p = Int(elementPattern[Int(e)])
-                satisfiedCount[p] += 1
-                if satisfiedCount[p] == requiredElements[p] { candidatePatterns.append(Int32(p)) }
-            }
+            phraseUses.forEach(hit.term) { use in add(use.intent, use.weight, rule: use.rule, start: hit.start) }
         }
-        if !numbers.isEmpty { candidatePatterns += numberOnlyPatterns }
-        for p in candidatePatterns {
+        for p in patternGate.candidates(hits, hasNumbers: !numbers.isEmpty) {
             let pattern = patterns[Int(p)]
             if let start = match(pattern, hits: hits, numbers: numbers, text: s) {
                 add(pattern.intent, pattern.weight, rule: pattern.rule, start: start)
@@ -157,13 +147,13 @@ extension RuleSet {
             }
         }
 
-        let slots = extractSlots(s, hits: hits, numbers: numbers, context: context)
-        detectCues(normalized, hits: hits, numbers: numbers, into: &cues)
-        var result = Classification(
+        var slots = extractSlots(s, hits: hits, numbers: numbers, context: context)
+        let age = ageStated(hits: hits, numbers: numbers, text: s)
+        if let age { slots[.age] = String(age) }
+        detectCues(normalized, hits: hits, statedAge: age, into: &cues)
+        return Classification(
             text: text, language: language, intent: intent, confidence: confidence, slots: slots, cues: cues,
             candidates: scored, ambiguous: ambiguous, explanation: explanation)
-        if let age = ageStated(hits: hits, numbers: numbers, text: s) { result.slots[.age] = String(age) }
-        return result
     }
 
     // MARK: - Reading
@@ -217,18 +207,19 @@ extension RuleSet {
     private func rewrite(_ s: [UInt32], hits: [TermHit], dialect: inout DialectID?,
                          explanation: inout Explanation?) -> [UInt32]?
     {
-        guard hits.contains(where: { !rewriteUses[Int($0.term)].isEmpty }) else { return nil }
+        guard hits.contains(where: { !rewriteUses.isEmpty($0.term) }) else { return nil }
         var evidence = [Double](repeating: 0, count: dialects.count)
         var matched = [Int32](repeating: 0, count: dialects.count)
         // Each lexicon is read on its own, so one dialect's key cannot swallow another's evidence.
         let dialectHits = hits.filter { hit in
-            rewriteUses[Int(hit.term)].contains { if case .dialect = $0.kind { return true } else { return false } }
+            rewriteUses.contains(hit.term) { if case .dialect = $0.kind { return true } else { return false } }
         }
         if !dialectHits.isEmpty {
             for d in 0..<dialects.count {
-                let own = select(dialectHits) { hit in rewriteUses[Int(hit.term)].contains { $0.kind == .dialect(Int32(d)) } }
+                let own = select(dialectHits) { hit in rewriteUses.contains(hit.term) { $0.kind == .dialect(Int32(d)) } }
                 for hit in own {
-                    for use in rewriteUses[Int(hit.term)] where use.kind == .dialect(Int32(d)) {
+                    rewriteUses.forEach(hit.term) { use in
+                        guard use.kind == .dialect(Int32(d)) else { return }
                         evidence[d] += use.weight
                         matched[d] += hit.end - hit.start
                     }
@@ -246,7 +237,7 @@ extension RuleSet {
         }
         if winner >= 0 { dialect = dialects[Int(winner)].id }
         func use(for hit: TermHit) -> RewriteUse? {
-            rewriteUses[Int(hit.term)].first { use in
+            rewriteUses.first(hit.term) { use in
                 switch use.kind {
                 case .dialect(let d): return d == winner
                 case .correction, .filler: return true
@@ -375,9 +366,15 @@ extension RuleSet {
                 let isNumber = element.kind == .number
                 let pool = isNumber ? numbers : hits
                 var found = -1
-                for k in 0..<pool.count {
+                // Hits are sorted by start: skip straight to the first one at or after `position`.
+                var lo = 0
+                var hi = pool.count
+                while lo < hi {
+                    let mid = (lo + hi) >> 1
+                    if pool[mid].start < position { lo = mid + 1 } else { hi = mid }
+                }
+                for k in lo..<pool.count {
                     let hit = pool[k]
-                    if hit.start < position { continue }
                     if !isNumber && !Self.contains(patternTerms, element.termsStart, element.termsEnd, hit.term) { continue }
                     if adjacent && !onlySpaces(position, hit.start) { continue }
                     if negationFrom >= 0 && !negationFree(position, hit.start) { continue }

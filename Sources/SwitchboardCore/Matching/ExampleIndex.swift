@@ -86,22 +86,31 @@ struct ExampleIndex: Sendable {
         }
         norm = sqrt(norm)
         guard norm > 0, !knownID.isEmpty else { return (best, bestExample) }
+        // Sparse accumulation: only the examples that share a feature are touched.
         var accumulator = [Float](repeating: 0, count: exampleIntent.count)
+        var touched: [Int32] = []
+        touched.reserveCapacity(256)
         accumulator.withUnsafeMutableBufferPointer { acc in
             postingExample.withUnsafeBufferPointer { examples in
                 postingWeight.withUnsafeBufferPointer { weights in
                     for id in knownID {
                         let q = idf[Int(id)] / norm
                         for k in Int(postingStart[Int(id)])..<Int(postingStart[Int(id) + 1]) {
-                            acc[Int(examples[k])] += q * weights[k]
+                            let e = Int(examples[k])
+                            if acc[e] == 0 { touched.append(Int32(e)) }
+                            acc[e] += q * weights[k]
                         }
                     }
                 }
             }
             exampleIntent.withUnsafeBufferPointer { intents in
-                for e in 0..<acc.count where acc[e] > best[Int(intents[e])] {
-                    best[Int(intents[e])] = acc[e]
-                    bestExample[Int(intents[e])] = Int32(e)
+                for e32 in touched {
+                    let e = Int(e32)
+                    let intent = Int(intents[e])
+                    if acc[e] > best[intent] {
+                        best[intent] = acc[e]
+                        bestExample[intent] = e32
+                    }
                 }
             }
         }

@@ -86,19 +86,15 @@ public struct RuleSet: Sendable {
     let normalizer: TextNormalizer
     let automaton: Automaton
     let termText: [String]
-    let phraseUses: [[PhraseUse]]
-    /// For each term, the positive pattern elements it satisfies (indices into `patternElements`).
-    let termElements: [[Int32]]
-    /// For each pattern element, its pattern; for each pattern, how many positive term elements it has.
-    let elementPattern: [Int32]
-    let requiredElements: [UInt8]
-    /// Patterns made only of numbers (`#`), tried whenever the message has a number.
-    let numberOnlyPatterns: [Int32]
-    let excludes: [[Int32]]
-    let negators: [[Int32]]
-    let cueUses: [[Int32]]
-    let slotUses: [[SlotUse]]
-    let rewriteUses: [[RewriteUse]]
+    let phraseUses: FlatLists<PhraseUse>
+    /// Which intent patterns, and which age patterns, a message's hits make worth trying.
+    let patternGate: PatternGate
+    let ageGate: PatternGate
+    let excludes: FlatLists<Int32>
+    let negators: FlatLists<Int32>
+    let cueUses: FlatLists<Int32>
+    let slotUses: FlatLists<SlotUse>
+    let rewriteUses: FlatLists<RewriteUse>
     let termFlags: [TermFlags]
     let patterns: [CompiledPattern]
     let agePatterns: [CompiledPattern]
@@ -160,7 +156,6 @@ private struct RuleSetBuilder {
     var terms: [[UInt32]] = []
     var termText: [String] = []
     var phraseUses: [[RuleSet.PhraseUse]] = []
-    var termElements: [[Int32]] = []
     var excludes: [[Int32]] = []
     var negators: [[Int32]] = []
     var cueUses: [[Int32]] = []
@@ -197,7 +192,6 @@ private struct RuleSetBuilder {
         terms.append(scalars)
         termText.append(String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init))))
         phraseUses.append([])
-        termElements.append([])
         excludes.append([])
         negators.append([])
         cueUses.append([])
@@ -347,23 +341,6 @@ private struct RuleSetBuilder {
             error(SourceLocation(file: sources.rulesDirectory, line: 1, column: 1),
                   "canonical intent '\(id)' (CONTRACT.md section 2) is not defined by any rule file")
         }
-        // A pattern is tried only once every one of its term elements has been hit.
-        var numberOnly: [Int32] = []
-        var elementPattern = [Int32](repeating: -1, count: patternElements.count)
-        var required: [UInt8] = []
-        for (p, pattern) in patterns.enumerated() {
-            var count = 0
-            for e in Int(pattern.elementsStart)..<Int(pattern.elementsEnd) where patternElements[e].kind == .terms {
-                elementPattern[e] = Int32(p)
-                count += 1
-                for t in Set(patternTerms[Int(patternElements[e].termsStart)..<Int(patternElements[e].termsEnd)]) {
-                    termElements[Int(t)].append(Int32(e))
-                }
-            }
-            required.append(UInt8(min(count, 255)))
-            if count == 0 { numberOnly.append(Int32(p)) }
-        }
-
         // Cues.
         var cueGroups: [RuleSet.CueGroup] = []
         for group in defs.cueGroups {
@@ -452,10 +429,11 @@ private struct RuleSetBuilder {
         for e in examples { addWords(e.scalars) }
 
         var ruleSet = RuleSet(
-            normalizer: normalizer, automaton: Automaton(terms: terms), termText: termText, phraseUses: phraseUses,
-            termElements: termElements, elementPattern: elementPattern, requiredElements: required,
-            numberOnlyPatterns: numberOnly, excludes: excludes, negators: negators,
-            cueUses: cueUses, slotUses: slotUses, rewriteUses: rewriteUses, termFlags: termFlags, patterns: patterns,
+            normalizer: normalizer, automaton: Automaton(terms: terms), termText: termText, phraseUses: FlatLists(phraseUses),
+            patternGate: PatternGate(patterns: patterns, elements: patternElements, terms: patternTerms, termCount: terms.count),
+            ageGate: PatternGate(patterns: agePatterns, elements: patternElements, terms: patternTerms, termCount: terms.count),
+            excludes: FlatLists(excludes), negators: FlatLists(negators),
+            cueUses: FlatLists(cueUses), slotUses: FlatLists(slotUses), rewriteUses: FlatLists(rewriteUses), termFlags: termFlags, patterns: patterns,
             agePatterns: agePatterns, patternElements: patternElements, patternTerms: patternTerms, regexes: regexes, examples: ExampleIndex(examples: []),
             typos: TypoCorrector(vocabulary: vocabulary, ordinaryWords: defs.englishWords), dialects: dialects, cueGroups: cueGroups,
             cueSettings: defs.cueSettings, monthNeedsContext: defs.monthNeedsContext,

@@ -18,12 +18,12 @@ extension RuleSet {
         for hit in hits {
             let flags = termFlags[Int(hit.term)]
             if !flags.isEmpty { flagged.append(FlaggedHit(flags: flags, hit: hit)) }
-            for use in slotUses[Int(hit.term)] {
+            slotUses.forEach(hit.term) { use in
                 let length = hit.end - hit.start
                 let k = Int(use.slotIndex)
-                if longestLength[k] >= length { continue }
+                if longestLength[k] >= length { return }
                 if use.slot == .month, monthNeedsContext.contains(use.value), !hasMonthContext(near: hit, flagged: hits) {
-                    continue
+                    return
                 }
                 longestLength[k] = length
                 longestValue[k] = use.value
@@ -149,7 +149,8 @@ extension RuleSet {
     /// The age a customer states ("我今年78岁", "I'm 82"), through the age patterns of cues.yaml.
     func ageStated(hits: [TermHit], numbers: [TermHit], text s: [UInt32]) -> Int? {
         guard !numbers.isEmpty else { return nil }
-        for pattern in agePatterns {
+        for p in ageGate.candidates(hits, hasNumbers: true) {
+            let pattern = agePatterns[Int(p)]
             guard let start = match(pattern, hits: hits, numbers: numbers, text: s) else { continue }
             // The age is the first number at or after where the pattern matched.
             // A whole number, not a share or a price ("I'm 100% sure", "今年2025年"), in a plausible range.
