@@ -8,6 +8,14 @@ public struct ClassificationContext: Sendable {
     public init(expectsPIN: Bool = false) { self.expectsPIN = expectsPIN }
 }
 
+/// What the rules said about one intent for one message.
+struct IntentTally {
+    var best: Float = 0
+    var extra: Float = 0
+    var vetoed = false
+    var negated = false
+}
+
 /// An intent's index and confidence while ranking (a struct: tuple arrays cost a metadata lookup).
 struct RankedIntent {
     var index: Int
@@ -46,14 +54,11 @@ extension RuleSet {
 
         // Rules.
         let count = intents.count
-        var best = [Float](repeating: 0, count: count)
-        var extra = [Float](repeating: 0, count: count)
-        var vetoed = [Bool](repeating: false, count: count)
-        var negatedIntent = [Bool](repeating: false, count: count)
+        var tally = [IntentTally](repeating: IntentTally(), count: count)
         var negatorEnds: [TermHit] = []  // term = the negated intent
         for hit in hits {
             excludes.forEach(hit.term) { intent in
-                vetoed[Int(intent)] = true
+                tally[Int(intent)].vetoed = true
                 if explanation != nil { explanation!.vetoes.append((intents[Int(intent)], termText[Int(hit.term)])) }
             }
             negators.forEach(hit.term) { intent in negatorEnds.append(TermHit(term: intent, start: hit.start, end: hit.end)) }
@@ -66,16 +71,16 @@ extension RuleSet {
         func add(_ intent: Int32, _ weight: Float, rule: Int32, start: Int32) {
             if isNegated(intent, before: start) {
                 // The customer said they do not want this: no example should vote for it either.
-                negatedIntent[Int(intent)] = true
+                tally[Int(intent)].negated = true
                 if explanation != nil { explanation!.negated.append((intents[Int(intent)], ruleDescriptions[Int(rule)])) }
                 return
             }
             let i = Int(intent)
-            if weight > best[i] {
-                if best[i] > 0 { extra[i] += 1 }
-                best[i] = weight
+            if weight > tally[i].best {
+                if tally[i].best > 0 { tally[i].extra += 1 }
+                tally[i].best = weight
             } else {
-                extra[i] += 1
+                tally[i].extra += 1
             }
             if explanation != nil {
                 explanation!.ruleHits.append(.init(intent: intents[i], rule: ruleDescriptions[Int(rule)], weight: Double(weight)))
@@ -106,10 +111,11 @@ extension RuleSet {
         let bonus = Float(scoring.extraHitBonus)
         let exampleWeight = Float(scoring.exampleWeight)
         let exampleCap = Float(scoring.exampleCap)
-        for i in 0..<count where !vetoed[i] {
-            let rule = best[i] > 0 ? best[i] + bonus * min(extra[i], 3) : 0
+        for i in 0..<count where !tally[i].vetoed {
+            let t = tally[i]
+            let rule = t.best > 0 ? t.best + bonus * min(t.extra, 3) : 0
             let fromRules = 1 - exp(-rule)
-            let similar = negatedIntent[i] && best[i] == 0 ? 0 : similarity.best[i]
+            let similar = t.negated && t.best == 0 ? 0 : similarity.best[i]
             let confidence = fromRules + (1 - fromRules) * min(exampleCap, similar * exampleWeight)
             if explanation != nil, rule > 0 || similarity.best[i] > 0.1 {
                 explanation!.scores.append((intents[i], Double(rule), Double(similarity.best[i]), Double(confidence)))

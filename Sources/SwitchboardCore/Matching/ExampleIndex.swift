@@ -13,7 +13,7 @@ struct ExampleIndex: Sendable {
     let exampleText: [String]
 
     /// Features this common (share of examples) carry no signal and are left out of the postings.
-    private static let maxDocumentFrequency = 0.05
+    private static let maxDocumentFrequency = 0.03
 
     init(examples: [(intent: Int32, text: String, scalars: [UInt32])]) {
         var ids: [UInt64: Int32] = [:]
