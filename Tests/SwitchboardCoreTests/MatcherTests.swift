@@ -119,6 +119,21 @@ import Testing
     }
 }
 
+@Suite struct ShippedTypoTests {
+    @Test(arguments: ["can you play some music", "split the bill till friday", "cars for sale near me"])
+    func ordinaryEnglishWordsAreLeftAlone(_ text: String) throws {
+        let result = try Repo.ruleSet().classify(text, explain: true)
+        #expect(!(result.explanation?.replacements.contains { $0.source == "typo" } ?? true), "\(text)")
+    }
+
+    @Test func realMisspellingsAreStillFixed() throws {
+        let result = try Repo.ruleSet().classify("i cant recieve any sigal on my fone", explain: true)
+        let fixed = result.explanation?.replacements.filter { $0.source == "typo" }.map(\.to) ?? []
+        #expect(fixed.contains("receive") && fixed.contains("signal"), "\(fixed)")
+        #expect(result.intent == "fault.report")
+    }
+}
+
 @Suite struct TypoCorrectorTests {
     func w(_ s: String) -> [UInt32] { s.unicodeScalars.map(\.value) }
 

@@ -418,15 +418,18 @@ private struct RuleSetBuilder {
             error(test.location, "test names unknown intent '\(test.intent)'\(hint)")
         }
 
-        // English vocabulary for typo correction: every word the rules and examples use.
+        // English vocabulary for typo correction: every word of the rules, and the words of the
+        // examples that are ordinary English (an example written with a typo must not make the
+        // typo a known word).
         var vocabulary: [[UInt32]: Int] = [:]
-        func addWords(_ s: [UInt32]) {
+        func addWords(_ s: [UInt32], if accept: (ArraySlice<UInt32>) -> Bool = { _ in true }) {
             Scalar.forEachWord(in: s) { range in
-                if s[range].allSatisfy(Scalar.isASCIILetter) { vocabulary[Array(s[range]), default: 0] += 1 }
+                if s[range].allSatisfy(Scalar.isASCIILetter), accept(s[range]) { vocabulary[Array(s[range]), default: 0] += 1 }
             }
         }
         for t in terms { addWords(t) }
-        for e in examples { addWords(e.scalars) }
+        let ruleWords = TypoCorrector(vocabulary: vocabulary, ordinaryWords: defs.englishWords)
+        for e in examples { addWords(e.scalars, if: ruleWords.isKnown) }
 
         var ruleSet = RuleSet(
             normalizer: normalizer, automaton: Automaton(terms: terms), termText: termText, phraseUses: FlatLists(phraseUses),
