@@ -16,6 +16,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Distinct utterances in the generated workload.")
     var distinct: Int = 20_000
 
+    @Option(help: "Time this one utterance instead of the generated workload.")
+    var utterance: String?
+
     @Flag(help: "Print the figures as one JSON object.")
     var json = false
 
@@ -28,7 +31,7 @@ struct Bench: ParsableCommand {
         let loadStart = DispatchTime.now().uptimeNanoseconds
         let ruleSet = try options.loadRuleSet()
         let loadMs = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
-        let workload = Workload(ruleSet: ruleSet, count: distinct).utterances
+        let workload = utterance.map { [$0] } ?? Workload(ruleSet: ruleSet, count: distinct).utterances
         guard !workload.isEmpty else {
             StandardError.write("switchboard bench: the rule set has no examples to build a workload from\n")
             throw ExitCode(1)
@@ -60,7 +63,9 @@ struct Bench: ParsableCommand {
             print(JSONValue.object(figures.map { ($0.0, .double($0.1)) }).serialized())
         } else {
             print("rule set: \(ruleSet.intents.count) intents, \(ruleSet.termCount) terms, \(ruleSet.patternCount) patterns, \(ruleSet.exampleCount) examples; loaded in \(String(format: "%.1f", loadMs)) ms")
-            print("workload: \(workload.count) distinct generated utterances, \(count) classifications on one thread")
+            print(utterance == nil
+                  ? "workload: \(workload.count) distinct generated utterances, \(count) classifications on one thread"
+                  : "workload: one utterance, \(count) classifications on one thread")
             print(String(format: "throughput: %.0f classifications/s   mean %.2f µs", throughput, total * 1e6 / Double(count)))
             print(String(format: "latency µs: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.1f",
                          percentile(0.5), percentile(0.9), percentile(0.99), percentile(0.999), Double(latencies.last!) / 1000))

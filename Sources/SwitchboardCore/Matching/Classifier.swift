@@ -54,7 +54,20 @@ extension RuleSet {
 
         // Rules.
         let count = intents.count
-        var tally = [IntentTally](repeating: IntentTally(), count: count)
+        // Per-message scratch is raw memory (see ExampleIndex.score for why).
+        let tally = UnsafeMutableBufferPointer<IntentTally>.allocate(capacity: count)
+        tally.initialize(repeating: IntentTally())
+        let similarityBest = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+        similarityBest.initialize(repeating: 0)
+        let similarityExample = UnsafeMutableBufferPointer<Int32>.allocate(capacity: count)
+        similarityExample.initialize(repeating: -1)
+        let top = UnsafeMutableBufferPointer<RankedIntent>.allocate(capacity: 4)
+        defer {
+            tally.deallocate()
+            similarityBest.deallocate()
+            similarityExample.deallocate()
+            top.deallocate()
+        }
         var negatorEnds: [TermHit] = []  // term = the negated intent
         for hit in hits {
             excludes.forEach(hit.term) { intent in
@@ -104,10 +117,9 @@ extension RuleSet {
         }
 
         // Examples, and the combined confidence.
-        let similarity = examples.score(s, intentCount: count)
+        examples.score(s, best: similarityBest, bestExample: similarityExample)
         // The three best intents, by index: no Strings touched until the winners are known.
-        var top: [RankedIntent] = []
-        top.reserveCapacity(4)
+        var topCount = 0
         let bonus = Float(scoring.extraHitBonus)
         let exampleWeight = Float(scoring.exampleWeight)
         let exampleCap = Float(scoring.exampleCap)
@@ -115,25 +127,30 @@ extension RuleSet {
             let t = tally[i]
             let rule = t.best > 0 ? t.best + bonus * min(t.extra, 3) : 0
             let fromRules = 1 - exp(-rule)
-            let similar = t.negated && t.best == 0 ? 0 : similarity.best[i]
+            let similar = t.negated && t.best == 0 ? 0 : similarityBest[i]
             let confidence = fromRules + (1 - fromRules) * min(exampleCap, similar * exampleWeight)
-            if explanation != nil, rule > 0 || similarity.best[i] > 0.1 {
-                explanation!.scores.append((intents[i], Double(rule), Double(similarity.best[i]), Double(confidence)))
-                if similarity.example[i] >= 0 {
-                    explanation!.examples.append((intents[i], examples.exampleText[Int(similarity.example[i])],
-                                                  Double(similarity.best[i])))
+            if explanation != nil, rule > 0 || similarityBest[i] > 0.1 {
+                explanation!.scores.append((intents[i], Double(rule), Double(similarityBest[i]), Double(confidence)))
+                if similarityExample[i] >= 0 {
+                    explanation!.examples.append((intents[i], examples.exampleText[Int(similarityExample[i])],
+                                                  Double(similarityBest[i])))
                 }
             }
             guard confidence > 0.05 else { continue }
             // Ties go to the intent defined first, so results never depend on anything but the rules.
-            var position = top.count
+            var position = topCount
             while position > 0 && top[position - 1].confidence < confidence { position -= 1 }
             if position < 3 {
-                top.insert(RankedIntent(index: i, confidence: confidence), at: position)
-                if top.count > 3 { top.removeLast() }
+                var k = min(topCount, 2)
+                while k > position {
+                    top[k] = top[k - 1]
+                    k -= 1
+                }
+                top[position] = RankedIntent(index: i, confidence: confidence)
+                topCount = min(topCount + 1, 3)
             }
         }
-        let scored = top.map { IntentScore(intent: intents[$0.index], confidence: Double($0.confidence)) }
+        let scored = top[0..<topCount].map { IntentScore(intent: intents[$0.index], confidence: Double($0.confidence)) }
         explanation?.scores.sort { $0.confidence > $1.confidence }
 
         var intent = IntentID.outOfScope

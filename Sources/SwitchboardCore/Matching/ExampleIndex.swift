@@ -66,55 +66,65 @@ struct ExampleIndex: Sendable {
         self.exampleText = examples.map(\.text)
     }
 
-    /// The best cosine similarity per intent, and which example gave it.
-    func score(_ scalars: [UInt32], intentCount: Int) -> (best: [Float], example: [Int32]) {
-        var best = [Float](repeating: 0, count: intentCount)
-        var bestExample = [Int32](repeating: -1, count: intentCount)
+    /// Writes the best cosine similarity per intent into `best`, and which example gave it into
+    /// `bestExample` (both sized to the intent count, filled with 0 and -1 by the caller).
+    ///
+    /// Scratch memory is raw: an array allocation costs a generic-metadata lookup in the runtime,
+    /// which on this per-message path cost more than the arithmetic.
+    func score(_ scalars: [UInt32], best: UnsafeMutableBufferPointer<Float>, bestExample: UnsafeMutableBufferPointer<Int32>) {
         let features = Self.features(of: scalars)
-        guard !features.isEmpty, !exampleIntent.isEmpty else { return (best, bestExample) }
-        var knownID: [Int32] = []
-        knownID.reserveCapacity(features.count)
+        guard !features.isEmpty, !exampleIntent.isEmpty else { return }
+        let knownID = UnsafeMutableBufferPointer<Int32>.allocate(capacity: features.count)
+        defer { knownID.deallocate() }
+        var knownCount = 0
         var norm: Float = 0
         for f in features {
             if let id = featureID[f] {
                 let w = idf[Int(id)]
                 norm += w * w
-                knownID.append(id)
+                knownID[knownCount] = id
+                knownCount += 1
             } else {
                 norm += unknownIDF * unknownIDF
             }
         }
         norm = sqrt(norm)
-        guard norm > 0, !knownID.isEmpty else { return (best, bestExample) }
+        guard norm > 0, knownCount > 0 else { return }
         // Sparse accumulation: only the examples that share a feature are touched.
-        var accumulator = [Float](repeating: 0, count: exampleIntent.count)
-        var touched: [Int32] = []
-        touched.reserveCapacity(256)
-        accumulator.withUnsafeMutableBufferPointer { acc in
-            postingExample.withUnsafeBufferPointer { examples in
-                postingWeight.withUnsafeBufferPointer { weights in
-                    for id in knownID {
-                        let q = idf[Int(id)] / norm
-                        for k in Int(postingStart[Int(id)])..<Int(postingStart[Int(id) + 1]) {
-                            let e = Int(examples[k])
-                            if acc[e] == 0 { touched.append(Int32(e)) }
-                            acc[e] += q * weights[k]
+        let accumulator = UnsafeMutableBufferPointer<Float>.allocate(capacity: exampleIntent.count)
+        accumulator.initialize(repeating: 0)
+        let touched = UnsafeMutableBufferPointer<Int32>.allocate(capacity: exampleIntent.count)
+        defer {
+            accumulator.deallocate()
+            touched.deallocate()
+        }
+        var touchedCount = 0
+        postingExample.withUnsafeBufferPointer { examples in
+            postingWeight.withUnsafeBufferPointer { weights in
+                for i in 0..<knownCount {
+                    let id = Int(knownID[i])
+                    let q = idf[id] / norm
+                    for k in Int(postingStart[id])..<Int(postingStart[id + 1]) {
+                        let e = Int(examples[k])
+                        if accumulator[e] == 0 {
+                            touched[touchedCount] = Int32(e)
+                            touchedCount += 1
                         }
-                    }
-                }
-            }
-            exampleIntent.withUnsafeBufferPointer { intents in
-                for e32 in touched {
-                    let e = Int(e32)
-                    let intent = Int(intents[e])
-                    if acc[e] > best[intent] {
-                        best[intent] = acc[e]
-                        bestExample[intent] = e32
+                        accumulator[e] += q * weights[k]
                     }
                 }
             }
         }
-        return (best, bestExample)
+        exampleIntent.withUnsafeBufferPointer { intents in
+            for t in 0..<touchedCount {
+                let e = Int(touched[t])
+                let intent = Int(intents[e])
+                if accumulator[e] > best[intent] {
+                    best[intent] = accumulator[e]
+                    bestExample[intent] = Int32(e)
+                }
+            }
+        }
     }
 
     /// Distinct hashed features of normalized text.
@@ -162,10 +172,14 @@ struct ExampleIndex: Sendable {
             i += 1
         }
         out.sort()
-        var unique: [UInt64] = []
-        unique.reserveCapacity(out.count)
-        for f in out where unique.last != f { unique.append(f) }
-        return unique
+        // Deduplicate in place: one array per message, not two.
+        var kept = 0
+        for k in 0..<out.count where kept == 0 || out[kept - 1] != out[k] {
+            out[kept] = out[k]
+            kept += 1
+        }
+        out.removeLast(out.count - kept)
+        return out
     }
 
     @inline(__always)

@@ -35,8 +35,15 @@ struct PatternGate: Sendable {
     func candidates(_ hits: [TermHit], hasNumbers: Bool) -> [Int32] {
         var result: [Int32] = hasNumbers ? numberOnly : []
         guard !required.isEmpty else { return result }
-        var satisfied = [Bool](repeating: false, count: elementPattern.count)
-        var satisfiedCount = [UInt8](repeating: 0, count: required.count)
+        // Raw scratch: an array here would cost a runtime metadata lookup per message.
+        let satisfied = UnsafeMutableBufferPointer<Bool>.allocate(capacity: elementPattern.count)
+        satisfied.initialize(repeating: false)
+        let satisfiedCount = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: required.count)
+        satisfiedCount.initialize(repeating: 0)
+        defer {
+            satisfied.deallocate()
+            satisfiedCount.deallocate()
+        }
         for hit in hits {
             termElements.forEach(hit.term) { e in
                 guard !satisfied[Int(e)] else { return }

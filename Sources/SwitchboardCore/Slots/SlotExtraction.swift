@@ -11,9 +11,17 @@ extension RuleSet {
     /// type, months), and numbers read by shape and context (phone, PIN, amount, month, ticket).
     func extractSlots(_ s: [UInt32], hits: [TermHit], numbers: [TermHit], context: ClassificationContext) -> Slots {
         var slots = Slots()
-        // The longest hit wins per vocabulary slot; indexed by `vocabularySlots`.
-        var longestLength = [Int32](repeating: 0, count: Self.vocabularySlots.count)
-        var longestValue = [String?](repeating: nil, count: Self.vocabularySlots.count)
+        // The longest hit wins per vocabulary slot (indexed by `vocabularySlots`); raw scratch, as in
+        // ExampleIndex.score. The winning term is kept and its value looked up once at the end.
+        let slotCount = Self.vocabularySlots.count
+        let longestLength = UnsafeMutableBufferPointer<Int32>.allocate(capacity: slotCount)
+        longestLength.initialize(repeating: 0)
+        let longestTerm = UnsafeMutableBufferPointer<Int32>.allocate(capacity: slotCount)
+        longestTerm.initialize(repeating: -1)
+        defer {
+            longestLength.deallocate()
+            longestTerm.deallocate()
+        }
         var flagged: [FlaggedHit] = []
         for hit in hits {
             let flags = termFlags[Int(hit.term)]
@@ -26,11 +34,11 @@ extension RuleSet {
                     return
                 }
                 longestLength[k] = length
-                longestValue[k] = use.value
+                longestTerm[k] = hit.term
             }
         }
-        for (k, name) in Self.vocabularySlots.enumerated() {
-            if let value = longestValue[k] { slots[name] = value }
+        for (k, name) in Self.vocabularySlots.enumerated() where longestTerm[k] >= 0 {
+            if let use = slotUses.first(longestTerm[k], where: { Int($0.slotIndex) == k }) { slots[name] = use.value }
         }
         let pinAnnounced = context.expectsPIN || flagged.contains { $0.flags.contains(.pinContext) }
 

@@ -157,15 +157,15 @@ public struct TextNormalizer: Sendable {
     /// Normalizes one message (see the type's documentation).
     public func normalize(_ text: String) -> NormalizedText {
         var out = NormalizedText(scalars: [])
-        out.scalars.reserveCapacity(text.utf8.count)
+        out.scalars.reserveCapacity(text.utf8.count + 8)
         var needsSlowPath = false
         for u in text.unicodeScalars where u.value >= 0x10000 || !safe[Int(u.value)] {
             needsSlowPath = true
             break
         }
         let source = needsSlowPath ? text.precomposedStringWithCompatibilityMapping : text
-        var mapped: [UInt32] = []
-        mapped.reserveCapacity(source.utf8.count)
+        // One array for the whole message: mapped here, then collapsed in place.
+        var mapped = out.scalars
         var hasNumeral = false
         var wordLetters = 0
         var wordUpper = 0
@@ -206,7 +206,9 @@ public struct TextNormalizer: Sendable {
             mapped.append(m)
         }
         endWord()
-        collapse(mapped, into: &out)
+        out.scalars = []
+        collapse(&mapped, into: &out)
+        out.scalars = mapped
         if hasNumeral { out.scalars = Numerals.convert(out.scalars, measures: measures) }
         return out
     }
@@ -216,43 +218,43 @@ public struct TextNormalizer: Sendable {
         normalize(text).scalars
     }
 
-    /// Collapses whitespace and repeated punctuation, counting `!`/`?` runs; counts Han characters.
-    private func collapse(_ mapped: [UInt32], into out: inout NormalizedText) {
-        var result: [UInt32] = []
-        result.reserveCapacity(mapped.count)
+    /// Collapses whitespace and repeated punctuation in place, counting `!`/`?` runs and Han
+    /// characters. The output is never longer than the input, so writing trails reading.
+    private func collapse(_ a: inout [UInt32], into out: inout NormalizedText) {
+        var w = 0
         var pendingSpace = false
         var runLength = 0
-        func closeRun() {
-            if runLength >= 2, let last = result.last, last == 0x21 || last == 0x3F { out.repeatedPunctuationRuns += 1 }
+        func closeRun(_ a: [UInt32], _ w: Int) {
+            if runLength >= 2, w > 0, a[w - 1] == 0x21 || a[w - 1] == 0x3F { out.repeatedPunctuationRuns += 1 }
             runLength = 0
         }
-        for v in mapped {
+        for r in 0..<a.count {
+            let v = a[r]
             if v == Scalar.space || v == 0x09 || v == 0x0A || v == 0x0D {
-                closeRun()
-                pendingSpace = !result.isEmpty
+                closeRun(a, w)
+                pendingSpace = w > 0
                 continue
             }
             let isBang = v == 0x21 || v == 0x3F
-            if !pendingSpace, let last = result.last, isPunctuation(v),
-                last == v || (isBang && (last == 0x21 || last == 0x3F))
-            {
+            if !pendingSpace, w > 0, isPunctuation(v), a[w - 1] == v || (isBang && (a[w - 1] == 0x21 || a[w - 1] == 0x3F)) {
                 runLength += 1
                 continue
             }
-            closeRun()
+            closeRun(a, w)
             if pendingSpace {
                 pendingSpace = false
                 // Spaces between two Chinese characters carry no meaning (话 费 → 话费).
-                if let last = result.last, Scalar.isHan(last), Scalar.isHan(v) {
-                } else {
-                    result.append(Scalar.space)
+                if !(Scalar.isHan(a[w - 1]) && Scalar.isHan(v)) {
+                    a[w] = Scalar.space
+                    w += 1
                 }
             }
             if Scalar.isHan(v) { out.hanCount += 1 }
-            result.append(v)
+            a[w] = v
+            w += 1
         }
-        closeRun()
-        out.scalars = result
+        closeRun(a, w)
+        a.removeLast(a.count - w)
     }
 
     private func isPunctuation(_ v: UInt32) -> Bool {
