@@ -40,6 +40,19 @@ enum Numerals {
         Scalar.isDigit(v) ? Int(v - 0x30) : digit(v)
     }
 
+    /// Whether `convert` could change anything: a Chinese numeral next to another digit, before a
+    /// measure word, or before 点 and a digit. Most messages only have 一下, 一直, 第一 (no copy then).
+    static func mayConvert(_ s: [UInt32], measures: [[UInt32]]) -> Bool {
+        for i in 0..<s.count where isNumeral(s[i]) {
+            let next = i + 1
+            if next < s.count, anyDigit(s[next]) != nil || unit(s[next]) != nil { return true }
+            if i > 0, anyDigit(s[i - 1]) != nil { return true }
+            if unit(s[i]) != nil || startsWithMeasure(s, at: next, measures: measures) { return true }
+            if next + 1 < s.count, s[next] == point, anyDigit(s[next + 1]) != nil { return true }
+        }
+        return false
+    }
+
     static func convert(_ s: [UInt32], measures: [[UInt32]]) -> [UInt32] {
         var out: [UInt32] = []
         out.reserveCapacity(s.count)

@@ -209,7 +209,9 @@ public struct TextNormalizer: Sendable {
         out.scalars = []
         collapse(&mapped, into: &out)
         out.scalars = mapped
-        if hasNumeral { out.scalars = Numerals.convert(out.scalars, measures: measures) }
+        if hasNumeral, Numerals.mayConvert(out.scalars, measures: measures) {
+            out.scalars = Numerals.convert(out.scalars, measures: measures)
+        }
         return out
     }
 
