@@ -32,18 +32,10 @@ struct Evaluate: ParsableCommand {
         var samples: [Evaluation.Sample] = []
         var skipped = 0
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                StandardError.write("switchboard eval: cannot read \(file)\n")
-                throw ExitCode(1)
-            }
-            for line in data.split(separator: 0x0A) {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                    let text = object["text"] as? String
-                else {
-                    skipped += 1
-                    continue
-                }
-                guard let intent = object["intent"] as? String else { continue }
+            let (objects, malformed) = try Self.labelledLines(file)
+            skipped += malformed
+            for object in objects {
+                guard let text = object["text"] as? String, let intent = object["intent"] as? String else { continue }
                 let dialect = (object["dialect"] as? String).map(DialectID.init(rawValue:))
                 samples.append(.init(text: text, intent: IntentID(intent), dialect: dialect,
                                      frustrated: object["frustrated"] as? Bool, elderly: object["elderly"] as? Bool))
@@ -80,17 +72,29 @@ struct Evaluate: ParsableCommand {
         }
     }
 
-    func reportDialects(_ file: String, ruleSet: RuleSet) throws {
+    /// The JSON objects with a `text` of a JSONL file, and how many lines were not such objects.
+    static func labelledLines(_ file: String) throws -> (objects: [[String: Any]], malformed: Int) {
         guard let data = FileManager.default.contents(atPath: file) else {
             StandardError.write("switchboard eval: cannot read \(file)\n")
             throw ExitCode(1)
         }
+        var objects: [[String: Any]] = []
+        var malformed = 0
+        for line in data.split(separator: 0x0A) {
+            if let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], object["text"] is String {
+                objects.append(object)
+            } else {
+                malformed += 1
+            }
+        }
+        return (objects, malformed)
+    }
+
+    func reportDialects(_ file: String, ruleSet: RuleSet) throws {
         var total = 0
         var tagged: [String: Int] = [:]
-        for line in data.split(separator: 0x0A) {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                let text = object["text"] as? String
-            else { continue }
+        for object in try Self.labelledLines(file).objects {
+            guard let text = object["text"] as? String else { continue }
             total += 1
             tagged[ruleSet.classify(text).cues.dialect?.rawValue ?? "none", default: 0] += 1
         }

@@ -108,6 +108,8 @@ public struct RuleSet: Sendable {
     let cueGroups: [CueGroup]
     let cueSettings: CueSettings
     let monthNeedsContext: Set<String>
+    /// Characters that, right after a number, say it is not an age (`not_age_after` in entities.yaml).
+    let notAgeAfter: Set<UInt32>
     /// Lower-case ticket id prefixes, as scalars.
     let ticketPrefixes: [[UInt32]]
     let ruleDescriptions: [String]
@@ -440,6 +442,7 @@ private struct RuleSetBuilder {
             agePatterns: agePatterns, patternElements: patternElements, patternTerms: patternTerms, regexes: regexes, examples: ExampleIndex(examples: []),
             typos: TypoCorrector(vocabulary: vocabulary, ordinaryWords: defs.englishWords), dialects: dialects, cueGroups: cueGroups,
             cueSettings: defs.cueSettings, monthNeedsContext: defs.monthNeedsContext,
+            notAgeAfter: Set(defs.notAgeAfter.flatMap { normalizer.normalize($0).scalars }),
             ticketPrefixes: defs.ticketPrefixes.map { Array($0.lowercased().unicodeScalars.map(\.value)) }, ruleDescriptions: ruleDescriptions,
             intents: intentIDs, intentDescriptions: descriptions, scoring: defs.scoring,
             defaultLanguage: defs.defaultLanguage, plans: plans, addons: defs.addons.map(\.0),

@@ -222,6 +222,7 @@ struct RuleDefinitions: Sendable {
     var currencyAfter: [TermRef] = []
     var pinContext: [TermRef] = []
     var ticketPrefixes: [String] = []
+    var notAgeAfter: [String] = []
     var tests: [InlineTestDef] = []
     /// Examples given apart from their intent (`examples:` sections): intent, example, where the intent was named.
     var exampleBank: [(IntentID, ExampleDef, SourceLocation)] = []

@@ -220,7 +220,7 @@ struct RuleFileParser {
     static let sections = [
         "concepts", "intents", "tests", "plans", "addons", "frustration", "elderly", "fault_type", "fillers",
         "corrections", "numeral_measures", "default_language", "scoring", "relative_month", "month_names",
-        "month_name_needs_context", "month_context", "currency_before", "currency_after", "pin_context", "ticket_prefixes", "examples",
+        "month_name_needs_context", "month_context", "currency_before", "currency_after", "pin_context", "ticket_prefixes", "examples", "not_age_after",
     ]
 
     mutating func parse(_ root: Node, into defs: inout RuleDefinitions, diagnostics: inout [Diagnostic]) {
@@ -258,6 +258,14 @@ struct RuleFileParser {
             case "currency_before": defs.currencyBefore += reader.terms(value, key)
             case "currency_after": defs.currencyAfter += reader.terms(value, key)
             case "pin_context": defs.pinContext += reader.terms(value, key)
+            case "not_age_after":
+                for (text, node) in reader.strings(value, key) {
+                    if text.unicodeScalars.count == 1 {
+                        defs.notAgeAfter.append(text)
+                    } else {
+                        reader.error(node, "not_age_after entries are single characters, got '\(text)'")
+                    }
+                }
             case "ticket_prefixes":
                 for (prefix, node) in reader.strings(value, key) {
                     if (2...4).contains(prefix.count), prefix.unicodeScalars.allSatisfy({ Scalar.isASCIILetter($0.value) }) {

@@ -151,9 +151,6 @@ extension RuleSet {
         return nil
     }
 
-    /// Characters right after a number that say it is not an age: %, 块, 元, 年, g, ., :.
-    static let ageBlockers: Set<UInt32> = [0x25, 0x5757, 0x5143, 0x5E74, 0x67, 0x2E, 0x3A, 0x6708, 0x5206]
-
     /// The age a customer states ("我今年78岁", "I'm 82"), through the age patterns of cues.yaml.
     func ageStated(hits: [TermHit], numbers: [TermHit], text s: [UInt32]) -> Int? {
         guard !numbers.isEmpty else { return nil }
@@ -164,7 +161,7 @@ extension RuleSet {
             // A whole number, not a share or a price ("I'm 100% sure", "今年2025年"), in a plausible range.
             if let number = numbers.first(where: { $0.start >= start }),
                 let age = Int(Scalar.string(s[Int(number.start)..<Int(number.end)])), (1...110).contains(age),
-                Int(number.end) == s.count || !Self.ageBlockers.contains(s[Int(number.end)])
+                Int(number.end) == s.count || !notAgeAfter.contains(s[Int(number.end)])
             {
                 return age
             }
