@@ -36,15 +36,17 @@ struct Bench: ParsableCommand {
             StandardError.write("switchboard bench: the rule set has no examples to build a workload from\n")
             throw ExitCode(1)
         }
+        // One classifier for the run, as a chat loop or a replay keeps one per thread.
+        let classifier = Classifier(ruleSet)
         // Warm-up: caches, lazily built string storage.
         var sink = 0
-        for text in workload.prefix(2000) { sink &+= ruleSet.classify(text).slots.entries.count }
+        for text in workload.prefix(2000) { sink &+= classifier.classify(text).slots.entries.count }
 
         var latencies = [UInt64](repeating: 0, count: count)
         let start = DispatchTime.now().uptimeNanoseconds
         for i in 0..<count {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let result = ruleSet.classify(workload[i % workload.count])
+            let result = classifier.classify(workload[i % workload.count])
             latencies[i] = DispatchTime.now().uptimeNanoseconds - t0
             sink &+= result.intent.rawValue.utf8.count
         }

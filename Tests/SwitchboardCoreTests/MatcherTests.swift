@@ -147,3 +147,24 @@ import Testing
         #expect(corrector.correction(for: w("sig")[...]) == nil)
     }
 }
+
+/// A `Classifier` keeps its working memory from message to message; nothing may leak across.
+@Suite struct ReusedClassifierTests {
+    @Test func aReusedClassifierAnswersExactlyAsAFreshOne() throws {
+        let ruleSet = try Repo.ruleSet()
+        let classifier = Classifier(ruleSet)
+        let texts = try Repo.jsonLines(Repo.root.appendingPathComponent("Tests/SwitchboardCoreTests/DevSet/dev.jsonl").path)
+            .compactMap { $0["text"] as? String }
+        #expect(texts.count > 1000)
+        // Twice through, so every message follows a different one the second time.
+        for text in texts + texts.reversed() {
+            let fresh = ruleSet.classify(text)
+            let reused = classifier.classify(text)
+            #expect(reused.intent == fresh.intent, "\(text)")
+            #expect(reused.confidence == fresh.confidence, "\(text)")
+            #expect(reused.candidates == fresh.candidates, "\(text)")
+            #expect(reused.slots == fresh.slots, "\(text)")
+            #expect(reused.cues == fresh.cues, "\(text)")
+        }
+    }
+}

@@ -2,10 +2,17 @@ extension RuleSet {
     /// Frustration and elderly signals of one message: lexicon groups (each counted once),
     /// repeated `!`/`?`, shouting, repetition, and a stated age.
     func detectCues(_ text: NormalizedText, hits: [TermHit], statedAge: Int?, into cues: inout UtteranceCues) {
-        var fired = Set<Int32>()
-        for hit in hits {
+        // Groups already counted: a bit each for the first 64, a set beyond (rare).
+        var firedBits: UInt64 = 0
+        var firedBeyond = Set<Int32>()
+        for hit in hits where termFlags[Int(hit.term)].contains(.cue) {
             cueUses.forEach(hit.term) { group in
-                guard fired.insert(group).inserted else { return }
+                if group < 64 {
+                    guard firedBits & (1 << UInt64(group)) == 0 else { return }
+                    firedBits |= 1 << UInt64(group)
+                } else {
+                    guard firedBeyond.insert(group).inserted else { return }
+                }
                 let g = cueGroups[Int(group)]
                 switch g.kind {
                 case .frustration: cues.frustration += g.weight
@@ -41,20 +48,27 @@ extension RuleSet {
     static func hasRepetition(_ s: [UInt32]) -> Bool {
         let n = s.count
         guard n >= 3 else { return false }
-        for length in 1...4 where n >= 3 * length {
+        // One pass: at each Chinese character, a chunk of 1 to 4 characters starting there.
+        let han = s.withUnsafeBufferPointer { p -> Bool in
             var i = 0
-            while i + 3 * length <= n {
-                if s[i] == s[i + length] && s[i] == s[i + 2 * length] && Scalar.isHan(s[i]) {
-                    var same = true
-                    for k in 0..<length where s[i + k] != s[i + length + k] || s[i + k] != s[i + 2 * length + k] {
-                        same = false
-                        break
+            while i + 3 <= n {
+                let v = p[i]
+                if Scalar.isHan(v) {
+                    var length = 1
+                    while length <= 4 && i + 3 * length <= n {
+                        if p[i + length] == v && p[i + 2 * length] == v {
+                            var k = 1
+                            while k < length && p[i + k] == p[i + length + k] && p[i + k] == p[i + 2 * length + k] { k += 1 }
+                            if k == length { return true }
+                        }
+                        length += 1
                     }
-                    if same { return true }
                 }
                 i += 1
             }
+            return false
         }
+        if han { return true }
         // English: the same word (two letters or more) three times in a row.
         var previous: (start: Int, end: Int) = (0, 0)
         var runs = 0

@@ -9,21 +9,36 @@ public struct TermHit: Sendable, Equatable {
 /// and lexicon entry of the rule set, found in one left-to-right pass.
 ///
 /// Scalars are first mapped to a dense alphabet (a table over the BMP), so the root's transitions
-/// are a direct array and the rest are short sorted edge lists.
+/// are a direct array; every other transition is one probe of an open-addressing table keyed by
+/// (node, symbol), packed with its target into one word. (Sorted edge lists with a binary search
+/// cost more: the search's branches are unpredictable on real text.)
 struct Automaton: Sendable {
     private let symbolOf: [UInt16]
     private let wideSymbols: [UInt32: UInt16]
     private let rootNext: [Int32]
-    private let edgeStart: [Int32]
-    private let edgeSymbol: [UInt16]
-    private let edgeTarget: [Int32]
-    private let fail: [Int32]
-    private let outputStart: [Int32]
-    private let outputs: [Int32]
-    private let termLength: [Int32]
-    /// Terms that begin or end with an ASCII letter or digit match whole words only.
-    private let leftBoundary: [Bool]
-    private let rightBoundary: [Bool]
+    /// `node << 40 | symbol << 24 | target`; 0 is an empty slot (the root has no entries).
+    private let transitions: [UInt64]
+    private let transitionShift: UInt64
+    /// Per node, in one record so a step costs one cache miss: the failure link, where its
+    /// outputs start (they end where the next node's start), and a filter of its edges' symbols
+    /// (bit `symbol % 64`), so most failed steps skip the transition table.
+    private let nodes: [Node]
+    /// Per output, the term with what the boundary check needs (no per-term lookups).
+    private let outputs: [Output]
+
+    struct Node {
+        var edgeFilter: UInt64
+        var fail: Int32
+        var outputStart: Int32
+    }
+
+    struct Output {
+        var term: Int32
+        var length: Int32
+        /// Terms that begin or end with an ASCII letter or digit match whole words only.
+        var leftBoundary: Bool
+        var rightBoundary: Bool
+    }
 
     /// Builds the automaton; term `i` of `terms` is reported as `TermHit.term == i`.
     init(terms: [[UInt32]]) {
@@ -82,57 +97,79 @@ struct Automaton: Sendable {
         }
         var rootNext = [Int32](repeating: 0, count: alphabet + 1)
         for (s, child) in children[0] { rootNext[s] = child }
-        var edgeStart = [Int32](repeating: 0, count: nodeCount + 1)
-        var edgeSymbol: [UInt16] = []
-        var edgeTarget: [Int32] = []
-        var outputStart = [Int32](repeating: 0, count: nodeCount + 1)
-        var outputs: [Int32] = []
+        precondition(nodeCount < 1 << 24 && alphabet < 1 << 16, "rule set too large for the automaton's packed transitions")
+        let edgeCount = children.dropFirst().reduce(0) { $0 + $1.count }
+        var bits: UInt64 = 4
+        while 1 << bits < 2 * edgeCount { bits += 1 }
+        var transitions = [UInt64](repeating: 0, count: 1 << bits)
+        let mask = (1 << Int(bits)) - 1
+        var nodes = [Node](repeating: Node(edgeFilter: 0, fail: 0, outputStart: 0), count: nodeCount + 1)
+        var outputs: [Output] = []
         for node in 0..<nodeCount {
-            edgeStart[node] = Int32(edgeSymbol.count)
-            for (s, child) in children[node].sorted(by: { $0.key < $1.key }) {
-                edgeSymbol.append(UInt16(s))
-                edgeTarget.append(child)
+            for (s, child) in children[node] {
+                nodes[node].edgeFilter |= 1 << UInt64(s & 63)
+                guard node > 0 else { continue }
+                let key = UInt64(node) << 16 | UInt64(s)
+                var slot = Self.slot(key, shift: 64 - bits)
+                while transitions[slot] != 0 { slot = (slot + 1) & mask }
+                transitions[slot] = key << 24 | UInt64(child)
             }
-            outputStart[node] = Int32(outputs.count)
-            outputs += outputLists[node]
+            nodes[node].fail = fail[node]
+            nodes[node].outputStart = Int32(outputs.count)
+            for term in outputLists[node] {
+                let t = terms[Int(term)]
+                outputs.append(Output(term: term, length: Int32(t.count), leftBoundary: t.first.map(Scalar.isASCIIAlnum) ?? false,
+                                      rightBoundary: t.last.map(Scalar.isASCIIAlnum) ?? false))
+            }
         }
-        edgeStart[nodeCount] = Int32(edgeSymbol.count)
-        outputStart[nodeCount] = Int32(outputs.count)
+        nodes[nodeCount].outputStart = Int32(outputs.count)
 
         self.symbolOf = symbolOf
         self.wideSymbols = wide
         self.rootNext = rootNext
-        self.edgeStart = edgeStart
-        self.edgeSymbol = edgeSymbol
-        self.edgeTarget = edgeTarget
-        self.fail = fail
-        self.outputStart = outputStart
+        self.transitions = transitions
+        self.transitionShift = 64 - bits
+        self.nodes = nodes
         self.outputs = outputs
-        self.termLength = terms.map { Int32($0.count) }
-        self.leftBoundary = terms.map { ($0.first.map(Scalar.isASCIIAlnum)) ?? false }
-        self.rightBoundary = terms.map { ($0.last.map(Scalar.isASCIIAlnum)) ?? false }
     }
 
     @inline(__always)
-    private func next(_ node: Int32, _ symbol: Int) -> Int32? {
-        if node == 0 {
-            let t = rootNext[symbol]
-            return t == 0 ? nil : t
+    private static func slot(_ key: UInt64, shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    /// The target of `node`'s edge on `symbol`, or 0 when there is none.
+    @inline(__always)
+    private func next(_ node: Int32, _ symbol: Int, _ table: UnsafeBufferPointer<UInt64>) -> Int32 {
+        if node == 0 { return rootNext[symbol] }
+        let key = UInt64(node) << 16 | UInt64(symbol)
+        let mask = table.count - 1
+        var slot = Self.slot(key, shift: transitionShift)
+        while true {
+            let entry = table[slot]
+            if entry == 0 { return 0 }
+            if entry >> 24 == key { return Int32(truncatingIfNeeded: entry & 0xFF_FFFF) }
+            slot = (slot + 1) & mask
         }
-        var lo = Int(edgeStart[Int(node)])
-        var hi = Int(edgeStart[Int(node) + 1])
-        let s = UInt16(symbol)
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            let m = edgeSymbol[mid]
-            if m == s { return edgeTarget[mid] }
-            if m < s { lo = mid + 1 } else { hi = mid }
-        }
-        return nil
     }
 
     /// Appends every occurrence of every term in `text` (whole-word terms only at word boundaries).
     func scan(_ text: [UInt32], into hits: inout [TermHit]) {
+        transitions.withUnsafeBufferPointer { table in
+            symbolOf.withUnsafeBufferPointer { symbolOf in
+                nodes.withUnsafeBufferPointer { nodes in
+                    text.withUnsafeBufferPointer { text in
+                        scan(text, table, symbolOf, nodes, into: &hits)
+                    }
+                }
+            }
+        }
+    }
+
+    private func scan(_ text: UnsafeBufferPointer<UInt32>, _ table: UnsafeBufferPointer<UInt64>,
+                      _ symbolOf: UnsafeBufferPointer<UInt16>, _ nodes: UnsafeBufferPointer<Node>,
+                      into hits: inout [TermHit])
+    {
         var state: Int32 = 0
         let count = text.count
         for i in 0..<count {
@@ -147,25 +184,33 @@ struct Automaton: Sendable {
                 state = 0
                 continue
             }
+            let bit: UInt64 = 1 << UInt64(symbol & 63)
             while true {
-                if let t = next(state, symbol) {
-                    state = t
+                if state == 0 {
+                    state = rootNext[symbol]
                     break
                 }
-                if state == 0 { break }
-                state = fail[Int(state)]
+                let node = nodes[Int(state)]
+                if node.edgeFilter & bit != 0 {
+                    let t = next(state, symbol, table)
+                    if t != 0 {
+                        state = t
+                        break
+                    }
+                }
+                state = node.fail
             }
             if state == 0 { continue }
-            let lo = Int(outputStart[Int(state)])
-            let hi = Int(outputStart[Int(state) + 1])
+            let lo = Int(nodes[Int(state)].outputStart)
+            let hi = Int(nodes[Int(state) + 1].outputStart)
             if lo == hi { continue }
             let end = i + 1
             for k in lo..<hi {
-                let term = Int(outputs[k])
-                let start = end - Int(termLength[term])
-                if leftBoundary[term], start > 0, Scalar.isASCIIAlnum(text[start - 1]) { continue }
-                if rightBoundary[term], end < count, Scalar.isASCIIAlnum(text[end]) { continue }
-                hits.append(TermHit(term: Int32(term), start: Int32(start), end: Int32(end)))
+                let output = outputs[k]
+                let start = end - Int(output.length)
+                if output.leftBoundary, start > 0, Scalar.isASCIIAlnum(text[start - 1]) { continue }
+                if output.rightBoundary, end < count, Scalar.isASCIIAlnum(text[end]) { continue }
+                hits.append(TermHit(term: output.term, start: Int32(start), end: Int32(end)))
             }
         }
     }

@@ -27,7 +27,12 @@ extension RuleSet {
     public static let maximumScalars = 2_000
 
     /// Understands one message: language, dialect, intent with confidence, slots and cues.
+    /// For many messages in a row, a `Classifier` reuses its working memory and is faster.
     public func classify(_ text: String, context: ClassificationContext = .init(), explain: Bool = false) -> Classification {
+        classify(text, context: context, explain: explain, scratch: Scratch(self))
+    }
+
+    func classify(_ text: String, context: ClassificationContext, explain: Bool, scratch: Scratch) -> Classification {
         var input = text
         if text.utf8.count > Self.maximumScalars, text.unicodeScalars.count > Self.maximumScalars {
             input = String(String.UnicodeScalarView(text.unicodeScalars.prefix(Self.maximumScalars)))
@@ -54,22 +59,17 @@ extension RuleSet {
 
         // Rules.
         let count = intents.count
-        // Per-message scratch is raw memory (see ExampleIndex.score for why).
-        let tally = UnsafeMutableBufferPointer<IntentTally>.allocate(capacity: count)
+        let tally = scratch.tally
         tally.initialize(repeating: IntentTally())
-        let similarityBest = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+        let similarityBest = scratch.similarityBest
         similarityBest.initialize(repeating: 0)
-        let similarityExample = UnsafeMutableBufferPointer<Int32>.allocate(capacity: count)
+        let similarityExample = scratch.similarityExample
         similarityExample.initialize(repeating: -1)
-        let top = UnsafeMutableBufferPointer<RankedIntent>.allocate(capacity: 4)
-        defer {
-            tally.deallocate()
-            similarityBest.deallocate()
-            similarityExample.deallocate()
-            top.deallocate()
-        }
+        let top = scratch.top
         var negatorEnds: [TermHit] = []  // term = the negated intent
         for hit in hits {
+            let flags = termFlags[Int(hit.term)]
+            guard flags.contains(.exclude) || flags.contains(.negator) else { continue }
             excludes.forEach(hit.term) { intent in
                 tally[Int(intent)].vetoed = true
                 if explanation != nil { explanation!.vetoes.append((intents[Int(intent)], termText[Int(hit.term)])) }
@@ -99,11 +99,12 @@ extension RuleSet {
                 explanation!.ruleHits.append(.init(intent: intents[i], rule: ruleDescriptions[Int(rule)], weight: Double(weight)))
             }
         }
-        for hit in hits {
+        for hit in hits where termFlags[Int(hit.term)].contains(.phrase) {
             phraseUses.forEach(hit.term) { use in add(use.intent, use.weight, rule: use.rule, start: hit.start) }
         }
-        for p in patternGate.candidates(hits, hasNumbers: !numbers.isEmpty) {
-            let pattern = patterns[Int(p)]
+        let candidateCount = patternGate.candidates(hits, hasNumbers: !numbers.isEmpty, scratch: scratch)
+        for c in 0..<candidateCount {
+            let pattern = patterns[Int(scratch.candidates[c])]
             if let start = match(pattern, hits: hits, numbers: numbers, text: s) {
                 add(pattern.intent, pattern.weight, rule: pattern.rule, start: start)
             }
@@ -117,7 +118,7 @@ extension RuleSet {
         }
 
         // Examples, and the combined confidence.
-        examples.score(s, best: similarityBest, bestExample: similarityExample)
+        examples.score(s, scratch: scratch)
         // The three best intents, by index: no Strings touched until the winners are known.
         var topCount = 0
         let bonus = Float(scoring.extraHitBonus)
@@ -126,7 +127,7 @@ extension RuleSet {
         for i in 0..<count where !tally[i].vetoed {
             let t = tally[i]
             let rule = t.best > 0 ? t.best + bonus * min(t.extra, 3) : 0
-            let fromRules = 1 - exp(-rule)
+            let fromRules = rule > 0 ? 1 - exp(-rule) : 0
             let similar = t.negated && t.best == 0 ? 0 : similarityBest[i]
             let confidence = fromRules + (1 - fromRules) * min(exampleCap, similar * exampleWeight)
             if explanation != nil, rule > 0 || similarityBest[i] > 0.1 {
@@ -171,7 +172,7 @@ extension RuleSet {
         }
 
         var slots = extractSlots(s, hits: hits, numbers: numbers, context: context)
-        let age = ageStated(hits: hits, numbers: numbers, text: s)
+        let age = ageStated(hits: hits, numbers: numbers, text: s, scratch: scratch)
         if let age { slots[.age] = String(age) }
         detectCues(normalized, hits: hits, statedAge: age, into: &cues)
         return Classification(
@@ -230,7 +231,7 @@ extension RuleSet {
     private func rewrite(_ s: [UInt32], hits: [TermHit], dialect: inout DialectID?,
                          explanation: inout Explanation?) -> [UInt32]?
     {
-        guard hits.contains(where: { !rewriteUses.isEmpty($0.term) }) else { return nil }
+        guard hits.contains(where: { termFlags[Int($0.term)].contains(.rewrite) }) else { return nil }
         var evidence = [Double](repeating: 0, count: dialects.count)
         var matched = [Int32](repeating: 0, count: dialects.count)
         // Each lexicon is read on its own, so one dialect's key cannot swallow another's evidence.

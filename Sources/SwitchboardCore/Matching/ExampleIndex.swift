@@ -3,11 +3,26 @@ import Foundation
 /// Similarity of a message to each intent's example utterances: TF-IDF cosine over character
 /// unigrams and bigrams (Chinese) and words and word pairs (English), through an inverted index.
 struct ExampleIndex: Sendable {
-    private let featureID: IntegerTable
-    private let postingStart: [Int32]
-    private let postingExample: [Int32]
-    private let postingWeight: [Float]
-    private let idf: [Float]
+    /// Everything a message's feature needs, in one slot of an open-addressing table, so a
+    /// feature costs one cache miss, not one per array (key, id, idf, posting bounds).
+    struct Feature {
+        /// The feature hash's high half (`tag`): 16-byte slots keep the table in cache, and a
+        /// wrong match needs two 32-bit halves to collide at once. 0 marks an empty slot.
+        var key: UInt32
+        var idf: Float
+        var postingStart: Int32
+        var postingEnd: Int32
+    }
+
+    /// An example that has a feature, with the feature's share of the example's vector.
+    struct Posting {
+        var example: Int32
+        var weight: Float
+    }
+
+    private let table: [Feature]
+    private let shift: UInt64
+    private let postings: [Posting]
     private let unknownIDF: Float
     let exampleIntent: [Int32]
     let exampleText: [String]
@@ -17,6 +32,7 @@ struct ExampleIndex: Sendable {
 
     init(examples: [(intent: Int32, text: String, scalars: [UInt32])]) {
         var ids: [UInt64: Int32] = [:]
+        var keys: [UInt64] = []
         var df: [Int] = []
         var exampleFeatures: [[Int32]] = []
         for example in examples {
@@ -28,6 +44,7 @@ struct ExampleIndex: Sendable {
                 } else {
                     id = Int32(df.count)
                     ids[f] = id
+                    keys.append(f)
                     df.append(0)
                 }
                 df[Int(id)] += 1
@@ -38,99 +55,144 @@ struct ExampleIndex: Sendable {
         let n = Float(max(examples.count, 1))
         let idf = df.map { log(1 + n / Float($0)) }
         let limit = Int(Double(examples.count) * Self.maxDocumentFrequency)
-        var postings = [[(Int32, Float)]](repeating: [], count: df.count)
+        var lists = [[Posting]](repeating: [], count: df.count)
         for (index, features) in exampleFeatures.enumerated() {
             let norm = sqrt(features.reduce(Float(0)) { $0 + idf[Int($1)] * idf[Int($1)] })
             guard norm > 0 else { continue }
             for f in features where df[Int(f)] <= max(limit, 2) {
-                postings[Int(f)].append((Int32(index), idf[Int(f)] / norm))
+                lists[Int(f)].append(Posting(example: Int32(index), weight: idf[Int(f)] / norm))
             }
         }
-        var start: [Int32] = [0]
-        var example: [Int32] = []
-        var weight: [Float] = []
-        for list in postings {
-            for (e, w) in list {
-                example.append(e)
-                weight.append(w)
-            }
-            start.append(Int32(example.count))
+        var bits: UInt64 = 4
+        while 1 << bits < keys.count + keys.count / 2 { bits += 1 }  // at most two-thirds full
+        var table = [Feature](repeating: Feature(key: 0, idf: 0, postingStart: 0, postingEnd: 0), count: 1 << bits)
+        var postings: [Posting] = []
+        for (id, key) in keys.enumerated() {
+            var slot = Self.slot(key, shift: 64 - bits)
+            while table[slot].key != 0 { slot = (slot + 1) & (table.count - 1) }
+            let start = Int32(postings.count)
+            postings += lists[id]
+            table[slot] = Feature(key: Self.tag(key), idf: idf[id], postingStart: start, postingEnd: Int32(postings.count))
         }
-        self.featureID = IntegerTable(ids)
-        self.postingStart = start
-        self.postingExample = example
-        self.postingWeight = weight
-        self.idf = idf
+        self.table = table
+        self.shift = 64 - bits
+        self.postings = postings
         self.unknownIDF = log(1 + n)
         self.exampleIntent = examples.map(\.intent)
         self.exampleText = examples.map(\.text)
     }
 
-    /// Writes the best cosine similarity per intent into `best`, and which example gave it into
-    /// `bestExample` (both sized to the intent count, filled with 0 and -1 by the caller).
-    ///
-    /// Scratch memory is raw: an array allocation costs a generic-metadata lookup in the runtime,
-    /// which on this per-message path cost more than the arithmetic.
-    func score(_ scalars: [UInt32], best: UnsafeMutableBufferPointer<Float>, bestExample: UnsafeMutableBufferPointer<Int32>) {
-        let features = Self.features(of: scalars)
-        guard !features.isEmpty, !exampleIntent.isEmpty else { return }
-        let knownID = UnsafeMutableBufferPointer<Int32>.allocate(capacity: features.count)
-        defer { knownID.deallocate() }
-        var knownCount = 0
-        var norm: Float = 0
-        for f in features {
-            if let id = featureID[f] {
-                let w = idf[Int(id)]
-                norm += w * w
-                knownID[knownCount] = id
-                knownCount += 1
-            } else {
-                norm += unknownIDF * unknownIDF
+    @inline(__always)
+    private static func slot(_ key: UInt64, shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    @inline(__always)
+    private static func tag(_ key: UInt64) -> UInt32 {
+        max(UInt32(truncatingIfNeeded: key >> 32), 1)
+    }
+
+    /// The slot of feature `key`, or nil when no example has it.
+    @inline(__always)
+    private func lookup(_ key: UInt64, _ table: UnsafeBufferPointer<Feature>) -> Int? {
+        var slot = Self.slot(key, shift: shift)
+        let tag = Self.tag(key)
+        while true {
+            let k = table[slot].key
+            if k == tag { return slot }
+            if k == 0 { return nil }
+            slot = (slot + 1) & (table.count - 1)
+        }
+    }
+
+    /// Writes the best cosine similarity per intent into `scratch.similarityBest`, and which
+    /// example gave it into `scratch.similarityExample` (both filled with 0 and -1 by the caller).
+    func score(_ scalars: [UInt32], scratch: Scratch) {
+        guard !exampleIntent.isEmpty else { return }
+        if 2 * scalars.count + 1 > Scratch.featureCapacity {
+            // Longer than any message after the cut-off: only rewrites can get here.
+            let features = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 2 * scalars.count + 1)
+            let known = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 2 * scalars.count + 1)
+            defer {
+                features.deallocate()
+                known.deallocate()
             }
+            score(scalars, scratch: scratch, features: features, knownID: known)
+        } else {
+            score(scalars, scratch: scratch, features: scratch.features, knownID: scratch.knownID)
         }
-        norm = sqrt(norm)
-        guard norm > 0, knownCount > 0 else { return }
-        // Sparse accumulation: only the examples that share a feature are touched.
-        let accumulator = UnsafeMutableBufferPointer<Float>.allocate(capacity: exampleIntent.count)
-        accumulator.initialize(repeating: 0)
-        let touched = UnsafeMutableBufferPointer<Int32>.allocate(capacity: exampleIntent.count)
-        defer {
-            accumulator.deallocate()
-            touched.deallocate()
-        }
+    }
+
+    private func score(_ scalars: [UInt32], scratch: Scratch, features: UnsafeMutableBufferPointer<UInt64>,
+                       knownID: UnsafeMutableBufferPointer<Int32>)
+    {
+        let featureCount = Self.features(of: scalars, into: features)
+        guard featureCount > 0 else { return }
+        let accumulator = scratch.accumulator
+        let touched = scratch.touched
         var touchedCount = 0
-        postingExample.withUnsafeBufferPointer { examples in
-            postingWeight.withUnsafeBufferPointer { weights in
+        table.withUnsafeBufferPointer { table in
+            var knownCount = 0
+            var norm: Float = 0
+            for f in features[0..<featureCount] {
+                if let slot = lookup(f, table) {
+                    let w = table[slot].idf
+                    norm += w * w
+                    knownID[knownCount] = Int32(slot)
+                    knownCount += 1
+                } else {
+                    norm += unknownIDF * unknownIDF
+                }
+            }
+            norm = sqrt(norm)
+            guard norm > 0, knownCount > 0 else { return }
+            // Sparse accumulation: only the examples that share a feature are touched.
+            postings.withUnsafeBufferPointer { postings in
                 for i in 0..<knownCount {
-                    let id = Int(knownID[i])
-                    let q = idf[id] / norm
-                    for k in Int(postingStart[id])..<Int(postingStart[id + 1]) {
-                        let e = Int(examples[k])
-                        if accumulator[e] == 0 {
-                            touched[touchedCount] = Int32(e)
-                            touchedCount += 1
-                        }
-                        accumulator[e] += q * weights[k]
+                    let feature = table[Int(knownID[i])]
+                    let q = feature.idf / norm
+                    for k in Int(feature.postingStart)..<Int(feature.postingEnd) {
+                        let posting = postings[k]
+                        let e = Int(posting.example)
+                        // Branch-free: which examples a message touches is unpredictable.
+                        touched[touchedCount] = posting.example
+                        touchedCount &+= accumulator[e] == 0 ? 1 : 0
+                        accumulator[e] += q * posting.weight
                     }
                 }
             }
         }
+        let best = scratch.similarityBest
+        let bestExample = scratch.similarityExample
         exampleIntent.withUnsafeBufferPointer { intents in
             for t in 0..<touchedCount {
                 let e = Int(touched[t])
                 let intent = Int(intents[e])
-                if accumulator[e] > best[intent] {
-                    best[intent] = accumulator[e]
-                    bestExample[intent] = Int32(e)
-                }
+                let a = accumulator[e]
+                let better = a > best[intent]
+                best[intent] = better ? a : best[intent]
+                bestExample[intent] = better ? Int32(e) : bestExample[intent]
+                accumulator[e] = 0  // zeroed for the next message
             }
         }
     }
 
     /// Distinct hashed features of normalized text.
     static func features(of s: [UInt32]) -> [UInt64] {
-        var out: [UInt64] = []
-        out.reserveCapacity(s.count * 2)
+        let buffer = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 2 * s.count + 1)
+        defer { buffer.deallocate() }
+        let count = features(of: s, into: buffer)
+        return Array(buffer[0..<count])
+    }
+
+    /// Writes the distinct hashed features of `s` into `out` (room for `2 * s.count + 1`), sorted,
+    /// and returns how many there are.
+    static func features(of s: [UInt32], into out: UnsafeMutableBufferPointer<UInt64>) -> Int {
+        var n = 0
+        func append(_ f: UInt64) {
+            out[n] = f
+            n += 1
+        }
         var previousHan: UInt32 = 0
         var previousWord: UInt64 = 0
         var i = 0
@@ -139,9 +201,9 @@ struct ExampleIndex: Sendable {
             if Scalar.isHan(v) {
                 // Character pairs carry the meaning; single characters only in one-character runs.
                 if previousHan != 0 {
-                    out.append(hash(2, previousHan, v))
+                    append(hash(2, previousHan, v))
                 } else if i + 1 >= s.count || !Scalar.isHan(s[i + 1]) {
-                    out.append(hash(1, v))
+                    append(hash(1, v))
                 }
                 previousHan = v
                 previousWord = 0
@@ -162,8 +224,8 @@ struct ExampleIndex: Sendable {
                     h = (h ^ UInt64(s[k])) &* 0x100_0000_01b3
                 }
                 let word = allDigits ? hash(5, 0) : (h ^ 3)
-                out.append(word)
-                if previousWord != 0 { out.append(hash(4, UInt32(truncatingIfNeeded: previousWord), UInt32(truncatingIfNeeded: word >> 32))) }
+                append(word)
+                if previousWord != 0 { append(hash(4, UInt32(truncatingIfNeeded: previousWord), UInt32(truncatingIfNeeded: word >> 32))) }
                 previousWord = word
                 i = j
                 continue
@@ -171,15 +233,27 @@ struct ExampleIndex: Sendable {
             if v != Scalar.space { previousWord = 0 }
             i += 1
         }
-        out.sort()
-        // Deduplicate in place: one array per message, not two.
+        var used = UnsafeMutableBufferPointer(rebasing: out[0..<n])
+        if n <= 48 {
+            // Insertion sort: messages have a few dozen features, too few for the general sort.
+            for k in 1..<max(n, 1) {
+                let f = used[k]
+                var j = k
+                while j > 0 && used[j - 1] > f {
+                    used[j] = used[j - 1]
+                    j -= 1
+                }
+                used[j] = f
+            }
+        } else {
+            used.sort()
+        }
         var kept = 0
-        for k in 0..<out.count where kept == 0 || out[kept - 1] != out[k] {
-            out[kept] = out[k]
+        for k in 0..<n where kept == 0 || used[kept - 1] != used[k] {
+            used[kept] = used[k]
             kept += 1
         }
-        out.removeLast(out.count - kept)
-        return out
+        return kept
     }
 
     @inline(__always)

@@ -41,4 +41,10 @@ struct FlatLists<Element: Sendable>: Sendable {
         for k in Int(starts[Int(list)])..<Int(starts[Int(list) + 1]) where predicate(items[k]) { return items[k] }
         return nil
     }
+
+    /// The offsets and items as raw buffers, for loops too hot for closures per item.
+    @inline(__always)
+    func withUnsafeStorage<R>(_ body: (_ starts: UnsafeBufferPointer<Int32>, _ items: UnsafeBufferPointer<Element>) -> R) -> R {
+        starts.withUnsafeBufferPointer { starts in items.withUnsafeBufferPointer { items in body(starts, items) } }
+    }
 }

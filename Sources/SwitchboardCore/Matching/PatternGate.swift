@@ -4,6 +4,8 @@
 struct PatternGate: Sendable {
     /// For each term, the pattern elements (indices into `RuleSet.patternElements`) it satisfies.
     private let termElements: FlatLists<Int32>
+    /// Whether a term is in any pattern: most hits are not, and this small array says so.
+    private let inPatterns: [Bool]
     private let elementPattern: [Int32]
     private let required: [UInt8]
     private let numberOnly: [Int32]
@@ -26,33 +28,55 @@ struct PatternGate: Sendable {
             if count == 0 { numberOnly.append(Int32(p)) }
         }
         self.termElements = FlatLists(termElements)
+        self.inPatterns = termElements.map { !$0.isEmpty }
         self.elementPattern = elementPattern
         self.required = required
         self.numberOnly = numberOnly
     }
 
-    /// Indices of the patterns to try, in the order they became complete.
-    func candidates(_ hits: [TermHit], hasNumbers: Bool) -> [Int32] {
-        var result: [Int32] = hasNumbers ? numberOnly : []
-        guard !required.isEmpty else { return result }
-        // Raw scratch: an array here would cost a runtime metadata lookup per message.
-        let satisfied = UnsafeMutableBufferPointer<Bool>.allocate(capacity: elementPattern.count)
-        satisfied.initialize(repeating: false)
-        let satisfiedCount = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: required.count)
-        satisfiedCount.initialize(repeating: 0)
-        defer {
-            satisfied.deallocate()
-            satisfiedCount.deallocate()
-        }
-        for hit in hits {
-            termElements.forEach(hit.term) { e in
-                guard !satisfied[Int(e)] else { return }
-                satisfied[Int(e)] = true
-                let p = Int(elementPattern[Int(e)])
-                satisfiedCount[p] += 1
-                if satisfiedCount[p] == required[p] { result.append(Int32(p)) }
+    /// Writes the indices of the patterns to try into `scratch.candidates`, in the order they
+    /// became complete, and returns how many there are.
+    func candidates(_ hits: [TermHit], hasNumbers: Bool, scratch: Scratch) -> Int {
+        var count = 0
+        if hasNumbers {
+            for p in numberOnly {
+                scratch.candidates[count] = p
+                count += 1
             }
         }
-        return result
+        guard !required.isEmpty else { return count }
+        let satisfied = scratch.satisfied
+        let satisfiedCount = scratch.satisfiedCount
+        let satisfiedList = scratch.satisfiedList
+        let out = scratch.candidates
+        var setCount = 0
+        termElements.withUnsafeStorage { starts, elements in
+            elementPattern.withUnsafeBufferPointer { elementPattern in
+                required.withUnsafeBufferPointer { required in
+                    for hit in hits where inPatterns[Int(hit.term)] {
+                        for k in Int(starts[Int(hit.term)])..<Int(starts[Int(hit.term) + 1]) {
+                            let e = Int(elements[k])
+                            if satisfied[e] { continue }
+                            satisfied[e] = true
+                            satisfiedList[setCount] = Int32(e)
+                            setCount += 1
+                            let p = Int(elementPattern[e])
+                            satisfiedCount[p] &+= 1
+                            if satisfiedCount[p] == required[p] {
+                                out[count] = Int32(p)
+                                count += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Leave the scratch zeroed for the next message.
+        for k in 0..<setCount {
+            let e = Int(scratch.satisfiedList[k])
+            satisfied[e] = false
+            satisfiedCount[Int(elementPattern[e])] = 0
+        }
+        return count
     }
 }

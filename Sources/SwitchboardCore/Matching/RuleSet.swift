@@ -35,12 +35,22 @@ public struct RuleSet: Sendable {
         }
     }
 
+    /// What a term is to the slot scanners, and which per-term tables have an entry for it, so
+    /// a hit reads one small array instead of touching every table.
     struct TermFlags: OptionSet, Sendable {
-        let rawValue: UInt8
+        let rawValue: UInt16
         static let monthContext = TermFlags(rawValue: 1)
         static let currencyBefore = TermFlags(rawValue: 2)
         static let currencyAfter = TermFlags(rawValue: 4)
         static let pinContext = TermFlags(rawValue: 8)
+        static let slotContext: TermFlags = [.monthContext, .currencyBefore, .currencyAfter, .pinContext]
+
+        static let phrase = TermFlags(rawValue: 16)
+        static let exclude = TermFlags(rawValue: 32)
+        static let negator = TermFlags(rawValue: 64)
+        static let cue = TermFlags(rawValue: 128)
+        static let slot = TermFlags(rawValue: 256)
+        static let rewrite = TermFlags(rawValue: 512)
     }
 
     /// A pattern element; its terms are `patternTerms[termsStart..<termsEnd]`, sorted for bisection.
@@ -102,7 +112,7 @@ public struct RuleSet: Sendable {
     let patternTerms: [Int32]
     let regexes: [CompiledRegex]
     /// Built after the rest, from examples read the way messages are.
-    internal(set) var examples: ExampleIndex
+    var examples: ExampleIndex
     let typos: TypoCorrector
     let dialects: [DialectInfo]
     let cueGroups: [CueGroup]
@@ -433,6 +443,14 @@ private struct RuleSetBuilder {
         let ruleWords = TypoCorrector(vocabulary: vocabulary, ordinaryWords: defs.englishWords)
         for e in examples { addWords(e.scalars, if: ruleWords.isKnown) }
 
+        for t in terms.indices {
+            if !phraseUses[t].isEmpty { termFlags[t].insert(.phrase) }
+            if !excludes[t].isEmpty { termFlags[t].insert(.exclude) }
+            if !negators[t].isEmpty { termFlags[t].insert(.negator) }
+            if !cueUses[t].isEmpty { termFlags[t].insert(.cue) }
+            if !slotUses[t].isEmpty { termFlags[t].insert(.slot) }
+            if !rewriteUses[t].isEmpty { termFlags[t].insert(.rewrite) }
+        }
         var ruleSet = RuleSet(
             normalizer: normalizer, automaton: Automaton(terms: terms), termText: termText, phraseUses: FlatLists(phraseUses),
             patternGate: PatternGate(patterns: patterns, elements: patternElements, terms: patternTerms, termCount: terms.count),

@@ -25,7 +25,9 @@ extension RuleSet {
         var flagged: [FlaggedHit] = []
         for hit in hits {
             let flags = termFlags[Int(hit.term)]
-            if !flags.isEmpty { flagged.append(FlaggedHit(flags: flags, hit: hit)) }
+            let contextFlags = flags.intersection(.slotContext)
+            if !contextFlags.isEmpty { flagged.append(FlaggedHit(flags: contextFlags, hit: hit)) }
+            guard flags.contains(.slot) else { continue }
             slotUses.forEach(hit.term) { use in
                 let length = hit.end - hit.start
                 let k = Int(use.slotIndex)
@@ -152,10 +154,11 @@ extension RuleSet {
     }
 
     /// The age a customer states ("我今年78岁", "I'm 82"), through the age patterns of cues.yaml.
-    func ageStated(hits: [TermHit], numbers: [TermHit], text s: [UInt32]) -> Int? {
+    func ageStated(hits: [TermHit], numbers: [TermHit], text s: [UInt32], scratch: Scratch) -> Int? {
         guard !numbers.isEmpty else { return nil }
-        for p in ageGate.candidates(hits, hasNumbers: true) {
-            let pattern = agePatterns[Int(p)]
+        let candidateCount = ageGate.candidates(hits, hasNumbers: true, scratch: scratch)
+        for c in 0..<candidateCount {
+            let pattern = agePatterns[Int(scratch.candidates[c])]
             guard let start = match(pattern, hits: hits, numbers: numbers, text: s) else { continue }
             // The age is the first number at or after where the pattern matched.
             // A whole number, not a share or a price ("I'm 100% sure", "今年2025年"), in a plausible range.

@@ -156,6 +156,92 @@ public struct TextNormalizer: Sendable {
 
     /// Normalizes one message (see the type's documentation).
     public func normalize(_ text: String) -> NormalizedText {
+        if let fast = text.utf8.withContiguousStorageIfAvailable({ normalizeTabled($0) }), let out = fast {
+            return out
+        }
+        return normalizeAny(text)
+    }
+
+    /// The common case in one pass over the UTF-8 bytes: every scalar is in the table and maps to
+    /// at most one scalar, so the output is never longer than the input. Nil for anything else.
+    private func normalizeTabled(_ bytes: UnsafeBufferPointer<UInt8>) -> NormalizedText? {
+        var out = NormalizedText(scalars: [])
+        var wordLetters = 0
+        var wordUpper = 0
+        var hasNumeral = false
+        var tabled = true
+        let scalars = table.withUnsafeBufferPointer { table in
+            safe.withUnsafeBufferPointer { safe in
+                [UInt32](unsafeUninitializedCapacity: bytes.count + 1) { buffer, written in
+                    var w = 0
+                    var i = 0
+                    let n = bytes.count
+                    while i < n {
+                        // Strings hold valid UTF-8, so decoding needs no checks.
+                        let b0 = UInt32(bytes[i])
+                        var v: UInt32
+                        if b0 < 0x80 {
+                            v = b0
+                            i += 1
+                        } else if b0 < 0xE0 {
+                            v = (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
+                            i += 2
+                        } else if b0 < 0xF0 {
+                            v = (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
+                            i += 3
+                        } else {
+                            tabled = false
+                            break
+                        }
+                        if v >= 0x61 && v <= 0x7A || v >= 0x41 && v <= 0x5A {
+                            wordLetters += 1
+                            if v < 0x61 { wordUpper += 1 }
+                        } else if !(wordLetters > 0 && (v == 0x27 || v == 0x2019)) && wordLetters > 0 {
+                            out.latinWords += 1
+                            if wordLetters >= 3 {
+                                out.longWords += 1
+                                if wordUpper == wordLetters { out.shoutedWords += 1 }
+                            }
+                            wordLetters = 0
+                            wordUpper = 0
+                        }
+                        guard safe[Int(v)] else {
+                            tabled = false
+                            break
+                        }
+                        let m = table[Int(v)]
+                        if m == Self.delete { continue }
+                        if m == Self.expand {
+                            tabled = false
+                            break
+                        }
+                        if Numerals.isNumeral(m) { hasNumeral = true }
+                        buffer[w] = m
+                        w += 1
+                    }
+                    written = w
+                }
+            }
+        }
+        guard tabled else { return nil }
+        if wordLetters > 0 {
+            out.latinWords += 1
+            if wordLetters >= 3 {
+                out.longWords += 1
+                if wordUpper == wordLetters { out.shoutedWords += 1 }
+            }
+        }
+        var mapped = scalars
+        collapse(&mapped, into: &out)
+        out.scalars = mapped
+        if hasNumeral, Numerals.mayConvert(out.scalars, measures: measures) {
+            out.scalars = Numerals.convert(out.scalars, measures: measures)
+        }
+        return out
+    }
+
+    /// Any text: Foundation's NFKC first when some scalar is outside the table.
+    private func normalizeAny(_ text: String) -> NormalizedText {
         var out = NormalizedText(scalars: [])
         out.scalars.reserveCapacity(text.utf8.count + 8)
         var needsSlowPath = false
@@ -222,41 +308,48 @@ public struct TextNormalizer: Sendable {
 
     /// Collapses whitespace and repeated punctuation in place, counting `!`/`?` runs and Han
     /// characters. The output is never longer than the input, so writing trails reading.
-    private func collapse(_ a: inout [UInt32], into out: inout NormalizedText) {
-        var w = 0
-        var pendingSpace = false
-        var runLength = 0
-        func closeRun(_ a: [UInt32], _ w: Int) {
-            if runLength >= 2, w > 0, a[w - 1] == 0x21 || a[w - 1] == 0x3F { out.repeatedPunctuationRuns += 1 }
-            runLength = 0
-        }
-        for r in 0..<a.count {
-            let v = a[r]
-            if v == Scalar.space || v == 0x09 || v == 0x0A || v == 0x0D {
-                closeRun(a, w)
-                pendingSpace = w > 0
-                continue
-            }
-            let isBang = v == 0x21 || v == 0x3F
-            if !pendingSpace, w > 0, isPunctuation(v), a[w - 1] == v || (isBang && (a[w - 1] == 0x21 || a[w - 1] == 0x3F)) {
-                runLength += 1
-                continue
-            }
-            closeRun(a, w)
-            if pendingSpace {
-                pendingSpace = false
-                // Spaces between two Chinese characters carry no meaning (话 费 → 话费).
-                if !(Scalar.isHan(a[w - 1]) && Scalar.isHan(v)) {
-                    a[w] = Scalar.space
-                    w += 1
+    private func collapse(_ array: inout [UInt32], into out: inout NormalizedText) {
+        var repeatedRuns = 0
+        var hanCount = 0
+        let kept = array.withUnsafeMutableBufferPointer { a -> Int in
+            var w = 0
+            var pendingSpace = false
+            var runLength = 0
+            for r in 0..<a.count {
+                let v = a[r]
+                if v == Scalar.space || v == 0x09 || v == 0x0A || v == 0x0D {
+                    if runLength >= 2, w > 0, a[w - 1] == 0x21 || a[w - 1] == 0x3F { repeatedRuns += 1 }
+                    runLength = 0
+                    pendingSpace = w > 0
+                    continue
                 }
+                let isBang = v == 0x21 || v == 0x3F
+                if !pendingSpace, w > 0, isPunctuation(v),
+                    a[w - 1] == v || (isBang && (a[w - 1] == 0x21 || a[w - 1] == 0x3F))
+                {
+                    runLength += 1
+                    continue
+                }
+                if runLength >= 2, w > 0, a[w - 1] == 0x21 || a[w - 1] == 0x3F { repeatedRuns += 1 }
+                runLength = 0
+                if pendingSpace {
+                    pendingSpace = false
+                    // Spaces between two Chinese characters carry no meaning (话 费 → 话费).
+                    if !(Scalar.isHan(a[w - 1]) && Scalar.isHan(v)) {
+                        a[w] = Scalar.space
+                        w += 1
+                    }
+                }
+                if Scalar.isHan(v) { hanCount += 1 }
+                a[w] = v
+                w += 1
             }
-            if Scalar.isHan(v) { out.hanCount += 1 }
-            a[w] = v
-            w += 1
+            if runLength >= 2, w > 0, a[w - 1] == 0x21 || a[w - 1] == 0x3F { repeatedRuns += 1 }
+            return w
         }
-        closeRun(a, w)
-        a.removeLast(a.count - w)
+        array.removeLast(array.count - kept)
+        out.repeatedPunctuationRuns += repeatedRuns
+        out.hanCount += hanCount
     }
 
     private func isPunctuation(_ v: UInt32) -> Bool {

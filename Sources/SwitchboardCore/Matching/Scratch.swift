@@ -1,0 +1,88 @@
+/// Classifies messages one after another, reusing its working memory.
+///
+/// `RuleSet.classify` is the simple entry point; a long-running reader (a chat loop, a replay, a
+/// benchmark) keeps one `Classifier` per thread instead, so a message costs no allocation for the
+/// per-intent tallies, the example accumulator or the pattern gate. Not for sharing across threads.
+public final class Classifier {
+    public let ruleSet: RuleSet
+    let scratch: Scratch
+
+    public init(_ ruleSet: RuleSet) {
+        self.ruleSet = ruleSet
+        self.scratch = Scratch(ruleSet)
+    }
+
+    /// The same result as `RuleSet.classify`.
+    public func classify(_ text: String, context: ClassificationContext = .init(), explain: Bool = false) -> Classification {
+        ruleSet.classify(text, context: context, explain: explain, scratch: scratch)
+    }
+}
+
+/// Working memory for one message at a time, sized to a rule set.
+///
+/// Raw memory on purpose: every array allocation costs a malloc and a generic-metadata lookup in
+/// the runtime, which on this path cost more than the arithmetic. The buffers marked *zeroed*
+/// are all zero between messages; whoever writes them resets exactly what it wrote.
+final class Scratch {
+    let tally: UnsafeMutableBufferPointer<IntentTally>
+    let similarityBest: UnsafeMutableBufferPointer<Float>
+    let similarityExample: UnsafeMutableBufferPointer<Int32>
+    let top: UnsafeMutableBufferPointer<RankedIntent>
+    /// Per example similarity (zeroed), and which examples were touched.
+    let accumulator: UnsafeMutableBufferPointer<Float>
+    let touched: UnsafeMutableBufferPointer<Int32>
+    /// Message features, and which of them the example index knows.
+    let features: UnsafeMutableBufferPointer<UInt64>
+    let knownID: UnsafeMutableBufferPointer<Int32>
+    /// Pattern gate: which elements are satisfied (zeroed), how many per pattern (zeroed), and
+    /// which elements were set, for the reset.
+    let satisfied: UnsafeMutableBufferPointer<Bool>
+    let satisfiedCount: UnsafeMutableBufferPointer<UInt8>
+    let satisfiedList: UnsafeMutableBufferPointer<Int32>
+    let candidates: UnsafeMutableBufferPointer<Int32>
+
+    /// Features a message can have before `ExampleIndex.score` falls back to a one-off buffer.
+    static let featureCapacity = 2 * RuleSet.maximumScalars + 64
+
+    init(_ ruleSet: RuleSet) {
+        func zeroed<T>(_ count: Int, _ value: T) -> UnsafeMutableBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(count, 1))
+            buffer.initialize(repeating: value)
+            return buffer
+        }
+        // Write-before-read buffers need no initial value (all hold trivial types).
+        func raw<T>(_ count: Int, _: T.Type) -> UnsafeMutableBufferPointer<T> {
+            UnsafeMutableBufferPointer<T>.allocate(capacity: max(count, 1))
+        }
+        let intents = ruleSet.intents.count
+        tally = zeroed(intents, IntentTally())
+        similarityBest = zeroed(intents, 0)
+        similarityExample = zeroed(intents, -1)
+        top = raw(4, RankedIntent.self)
+        accumulator = zeroed(ruleSet.exampleCount, 0)
+        touched = raw(ruleSet.exampleCount + 1, Int32.self)  // one spare: written before counted
+        features = raw(Self.featureCapacity, UInt64.self)
+        knownID = raw(Self.featureCapacity, Int32.self)
+        let elements = ruleSet.patternElements.count
+        let patterns = max(ruleSet.patterns.count, ruleSet.agePatterns.count)
+        satisfied = zeroed(elements, false)
+        satisfiedCount = zeroed(patterns, 0)
+        satisfiedList = raw(elements, Int32.self)
+        candidates = raw(2 * patterns, Int32.self)
+    }
+
+    deinit {
+        tally.deallocate()
+        similarityBest.deallocate()
+        similarityExample.deallocate()
+        top.deallocate()
+        accumulator.deallocate()
+        touched.deallocate()
+        features.deallocate()
+        knownID.deallocate()
+        satisfied.deallocate()
+        satisfiedCount.deallocate()
+        satisfiedList.deallocate()
+        candidates.deallocate()
+    }
+}
