@@ -39,10 +39,11 @@ extension RuleSet {
         }
         var explanation: Explanation? = explain ? Explanation() : nil
         var cues = UtteranceCues()
-        let reading = read(input, explanation: &explanation)
+        var reading = read(input, explanation: &explanation)
         cues.dialect = reading.dialect
         let normalized = reading.normalized
         var hits = reading.hits
+        reading.hits = []
         explanation?.rewritten = normalized.string
         let s = normalized.scalars
         hits.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
@@ -239,7 +240,12 @@ extension RuleSet {
             rewriteUses.contains(hit.term) { if case .dialect = $0.kind { return true } else { return false } }
         }
         if !dialectHits.isEmpty {
-            for d in 0..<dialects.count {
+            // Only the lexicons that matched something need their own reading.
+            var present = Set<Int32>()
+            for hit in dialectHits {
+                rewriteUses.forEach(hit.term) { if case .dialect(let d) = $0.kind { present.insert(d) } }
+            }
+            for d in 0..<dialects.count where present.contains(Int32(d)) {
                 let own = select(dialectHits) { hit in rewriteUses.contains(hit.term) { $0.kind == .dialect(Int32(d)) } }
                 for hit in own {
                     rewriteUses.forEach(hit.term) { use in
@@ -251,11 +257,14 @@ extension RuleSet {
             }
         }
         // Most evidence wins; then more matched characters; then the id (lexicons load sorted by id).
-        var winner: Int32 = -1
-        for (d, e) in evidence.enumerated() where e >= dialects[d].minEvidence {
-            let w = Int(winner)
-            if winner < 0 || e > evidence[w] || (e == evidence[w] && matched[d] > matched[w]) { winner = Int32(d) }
-        }
+        let winner: Int32 = {
+            var winner: Int32 = -1
+            for (d, e) in evidence.enumerated() where e >= dialects[d].minEvidence {
+                let w = Int(winner)
+                if winner < 0 || e > evidence[w] || (e == evidence[w] && matched[d] > matched[w]) { winner = Int32(d) }
+            }
+            return winner
+        }()
         if explanation != nil {
             explanation!.dialectEvidence = evidence.enumerated().filter { $0.element > 0 }.map { (dialects[$0.offset].id, $0.element) }
         }
@@ -321,6 +330,11 @@ extension RuleSet {
     /// Runs of ASCII digits (with one decimal point) as pseudo-hits for `#` and the slot scanner.
     func numberHits(_ s: [UInt32]) -> [TermHit] {
         var out: [TermHit] = []
+        numberHits(s, into: &out)
+        return out
+    }
+
+    func numberHits(_ s: [UInt32], into out: inout [TermHit]) {
         var i = 0
         while i < s.count {
             guard Scalar.isDigit(s[i]) else {
@@ -336,7 +350,6 @@ extension RuleSet {
             out.append(TermHit(term: -1, start: Int32(i), end: Int32(j)))
             i = j
         }
-        return out
     }
 
     @inline(__always)

@@ -87,16 +87,26 @@ public enum RuleLoader {
 
     /// The optional list of ordinary English words the typo corrector must leave alone.
     static func readWordList(_ path: String, into defs: inout RuleDefinitions, diagnostics: inout [Diagnostic]) {
-        guard FileManager.default.fileExists(atPath: path), let text = readText(path, diagnostics: &diagnostics) else { return }
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let scalars = line.unicodeScalars.map(\.value)
-            guard scalars.allSatisfy({ (0x61...0x7A).contains($0) }) else {
-                diagnostics.append(Diagnostic(SourceLocation(file: path, line: index + 1, column: 1),
-                                              "'\(line)' is not a lower-case English word (a–z only)"))
-                continue
+        guard FileManager.default.fileExists(atPath: path), var text = readText(path, diagnostics: &diagnostics) else { return }
+        // Seventy thousand lines: read as bytes, not as Strings split into Substrings.
+        text.withUTF8 { bytes in
+            var line = 1
+            var start = 0
+            for end in 0...bytes.count where end == bytes.count || bytes[end] == 0x0A {
+                defer {
+                    line += 1
+                    start = end + 1
+                }
+                let word = bytes[start..<end]
+                if word.isEmpty || word.first == 0x23 { continue }  // blank or '#'
+                guard word.allSatisfy({ (0x61...0x7A).contains($0) }) else {
+                    let shown = String(decoding: word, as: UTF8.self)
+                    diagnostics.append(Diagnostic(SourceLocation(file: path, line: line, column: 1),
+                                                  "'\(shown)' is not a lower-case English word (a–z only)"))
+                    continue
+                }
+                defs.englishWords.append(word.map(UInt32.init))
             }
-            defs.englishWords.append(scalars)
         }
     }
 
@@ -122,13 +132,13 @@ public enum RuleLoader {
         var rows: [(line: Int, columns: [Substring])] = []
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            if line.trimmingSpaces().isEmpty { continue }
             if line.hasPrefix("#") {
-                let body = line.dropFirst().trimmingCharacters(in: .whitespaces)
+                let body = line.dropFirst().trimmingSpaces()
                 if let colon = body.firstIndex(of: ":") {
-                    let key = body[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+                    let key = body[..<colon].trimmingSpaces().lowercased()
                     if !key.contains(" ") && headers[key] == nil {
-                        headers[key] = body[body.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                        headers[key] = body[body.index(after: colon)...].trimmingSpaces()
                     }
                 }
                 continue
@@ -144,7 +154,7 @@ public enum RuleLoader {
                     continue
                 }
                 let from = Array(row.columns[0].unicodeScalars)
-                let to = Array(row.columns[1].trimmingCharacters(in: .whitespaces).unicodeScalars)
+                let to = Array(row.columns[1].trimmingSpaces().unicodeScalars)
                 guard from.count == 1, to.count == 1 else {
                     diagnostics.append(Diagnostic(here(row.line, 1), "a character map entry maps one character to one character"))
                     continue
@@ -170,8 +180,8 @@ public enum RuleLoader {
             var entries: [LexiconEntry] = []
             var seen: [String: Int] = [:]
             for row in rows {
-                let source = row.columns[0].trimmingCharacters(in: .whitespaces)
-                let target = row.columns.count > 1 ? row.columns[1].trimmingCharacters(in: .whitespaces) : ""
+                let source = row.columns[0].trimmingSpaces()
+                let target = row.columns.count > 1 ? row.columns[1].trimmingSpaces() : ""
                 if source.isEmpty {
                     diagnostics.append(Diagnostic(here(row.line, 1), "entry has an empty dialect word"))
                     continue
@@ -183,7 +193,7 @@ public enum RuleLoader {
                 }
                 var weight = 1.0
                 if row.columns.count > 2 {
-                    let text = row.columns[2].trimmingCharacters(in: .whitespaces)
+                    let text = row.columns[2].trimmingSpaces()
                     if let value = Double(text), value > 0, value <= 5 {
                         weight = value
                     } else {
@@ -371,14 +381,14 @@ struct RuleFileParser {
         var result: [(String, Double, Node)] = []
         for item in sequence {
             if let scalar = item.scalar {
-                let text = scalar.string.trimmingCharacters(in: .whitespaces)
+                let text = scalar.string.trimmingSpaces()
                 if text.isEmpty { reader.error(item, "empty entry in \(what)") } else { result.append((text, 1.0, item)) }
                 continue
             }
             guard let pairs = reader.pairs(item, "an entry of \(what)") else { continue }
             reader.checkKeys(pairs, allowed: [field, "weight"], in: "an entry of \(what)")
             guard let valueNode = pairs.first(where: { $0.key == field })?.value,
-                let text = reader.string(valueNode, field)?.trimmingCharacters(in: .whitespaces), !text.isEmpty
+                let text = reader.string(valueNode, field)?.trimmingSpaces(), !text.isEmpty
             else {
                 reader.error(item, "entry of \(what) has no '\(field)'")
                 continue
@@ -420,7 +430,7 @@ struct RuleFileParser {
                 let inner = String(chars[(i + 1)..<close])
                 if inner.contains("(") { return fail("groups cannot be nested") }
                 alternatives = inner.split(separator: "|", omittingEmptySubsequences: false)
-                    .map { $0.trimmingCharacters(in: .whitespaces) }
+                    .map { $0.trimmingSpaces() }
                 if alternatives.contains(where: \.isEmpty) { return fail("a group has an empty alternative") }
                 i = close + 1
             } else {
@@ -647,7 +657,7 @@ struct RuleFileParser {
         guard let pairs = reader.pairs(node, "corrections") else { return }
         for (source, keyNode, value) in pairs {
             guard let target = reader.string(value, "correction '\(source)'") else { continue }
-            if target.trimmingCharacters(in: .whitespaces).isEmpty {
+            if target.trimmingSpaces().isEmpty {
                 reader.error(value, "correction '\(source)' has an empty target")
                 continue
             }
@@ -670,5 +680,19 @@ struct RuleFileParser {
             default: break
             }
         }
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (Unicode space separators included): what
+    /// `trimmingCharacters(in: .whitespaces)` does, at a fraction of its cost on load's hot path.
+    func trimmingSpaces() -> String {
+        func isSpace(_ u: Unicode.Scalar) -> Bool {
+            u == " " || u == "\t" || (u.value >= 0x80 && u.properties.generalCategory == .spaceSeparator)
+        }
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !isSpace($0) })!
+        return String(String.UnicodeScalarView(scalars[first...last]))
     }
 }

@@ -10,18 +10,24 @@ extension RuleSet {
     /// Finds slot values in normalized text: vocabulary slots from term hits (plan, add-on, fault
     /// type, months), and numbers read by shape and context (phone, PIN, amount, month, ticket).
     func extractSlots(_ s: [UInt32], hits: [TermHit], numbers: [TermHit], context: ClassificationContext) -> Slots {
-        var slots = Slots()
         // The longest hit wins per vocabulary slot (indexed by `vocabularySlots`); raw scratch, as in
         // ExampleIndex.score. The winning term is kept and its value looked up once at the end.
         let slotCount = Self.vocabularySlots.count
-        let longestLength = UnsafeMutableBufferPointer<Int32>.allocate(capacity: slotCount)
-        longestLength.initialize(repeating: 0)
-        let longestTerm = UnsafeMutableBufferPointer<Int32>.allocate(capacity: slotCount)
-        longestTerm.initialize(repeating: -1)
-        defer {
-            longestLength.deallocate()
-            longestTerm.deallocate()
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * slotCount) { scratch in
+            let longestLength = UnsafeMutableBufferPointer(rebasing: scratch[0..<slotCount])
+            let longestTerm = UnsafeMutableBufferPointer(rebasing: scratch[slotCount...])
+            longestLength.initialize(repeating: 0)
+            longestTerm.initialize(repeating: -1)
+            return extractSlots(s, hits: hits, numbers: numbers, context: context,
+                                longestLength: longestLength, longestTerm: longestTerm)
         }
+    }
+
+    private func extractSlots(_ s: [UInt32], hits: [TermHit], numbers: [TermHit], context: ClassificationContext,
+                              longestLength: UnsafeMutableBufferPointer<Int32>,
+                              longestTerm: UnsafeMutableBufferPointer<Int32>) -> Slots
+    {
+        var slots = Slots()
         var flagged: [FlaggedHit] = []
         for hit in hits {
             let flags = termFlags[Int(hit.term)]
@@ -45,8 +51,24 @@ extension RuleSet {
         let pinAnnounced = context.expectsPIN || flagged.contains { $0.flags.contains(.pinContext) }
 
         // Numbers. Phone numbers may be written in groups (138 0000 0001).
-        var consumed = Set<Int>()
-        for (index, number) in numbers.enumerated() where !consumed.contains(index) {
+        guard !numbers.isEmpty else { return slots }
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: numbers.count) { consumed in
+            consumed.initialize(repeating: false)
+            readNumbers(s, numbers: numbers, pinAnnounced: pinAnnounced, flagged: flagged, consumed: consumed, into: &slots)
+        }
+        // A ticket id's digits are one run of 6 to 14.
+        if numbers.contains(where: { $0.end - $0.start >= 6 }), let ticket = ticket(in: s) { slots[.ticket] = ticket }
+        return slots
+    }
+
+    /// Phone numbers, PINs, amounts and numeric months, from the digit runs.
+    private func readNumbers(_ s: [UInt32], numbers: [TermHit], pinAnnounced: Bool, flagged: [FlaggedHit],
+                             consumed: UnsafeMutableBufferPointer<Bool>, into slots: inout Slots)
+    {
+        for (index, number) in numbers.enumerated() where !consumed[index] {
+            // Mobile numbers start with 1, or with 86 before it.
+            let first = s[Int(number.start)]
+            guard first == 0x31 || first == 0x38 else { continue }
             var digits = Array(s[Int(number.start)..<Int(number.end)])
             var last = index
             while digits.count < 11, last + 1 < numbers.count, numbers[last + 1].start == numbers[last].end + 1,
@@ -58,13 +80,13 @@ extension RuleSet {
             if digits.count == 13, digits[0] == 0x38, digits[1] == 0x36 { digits.removeFirst(2) }  // +86
             if digits.count == 11, digits[0] == 0x31, (0x33...0x39).contains(digits[1]) {
                 if slots[.phone] == nil { slots[.phone] = Scalar.string(digits) }
-                for k in index...last { consumed.insert(k) }
+                for k in index...last { consumed[k] = true }
             }
         }
-        for (index, number) in numbers.enumerated() where !consumed.contains(index) {
+        for (index, number) in numbers.enumerated() where !consumed[index] {
             let text = Scalar.string(s[Int(number.start)..<Int(number.end)])
             let length = number.end - number.start
-            if length == 6, !text.contains("."), pinAnnounced, slots[.pin] == nil, !isTicketDigits(number, s) {
+            if length == 6, !text.utf8.contains(0x2E), pinAnnounced, slots[.pin] == nil, !isTicketDigits(number, s) {
                 slots[.pin] = text
                 continue
             }
@@ -79,8 +101,6 @@ extension RuleSet {
                 slots[.month] = String(month)
             }
         }
-        if let ticket = ticket(in: s) { slots[.ticket] = ticket }
-        return slots
     }
 
     private func hasMonthContext(near hit: TermHit, flagged hits: [TermHit]) -> Bool {
@@ -112,7 +132,7 @@ extension RuleSet {
             guard before || after else { continue }
             var value = text
             // 12块5 is 12.5: a single digit right after 块 is the tenths.
-            if after, !value.contains("."), Int(hit.end) < s.count, Scalar.isDigit(s[Int(hit.end)]),
+            if after, !value.utf8.contains(0x2E), Int(hit.end) < s.count, Scalar.isDigit(s[Int(hit.end)]),
                 Int(hit.end) + 1 == s.count || !Scalar.isDigit(s[Int(hit.end) + 1])
             {
                 value += "." + Scalar.string([s[Int(hit.end)]])
@@ -123,7 +143,7 @@ extension RuleSet {
     }
 
     static func trimmedNumber(_ text: String) -> String {
-        guard text.contains(".") else { return text }
+        guard text.utf8.contains(0x2E) else { return text }
         var t = text
         while t.hasSuffix("0") { t.removeLast() }
         if t.hasSuffix(".") { t.removeLast() }

@@ -47,30 +47,37 @@ enum Scalar {
         }
     }
 
-    /// Scalars back to a string, encoding UTF-8 directly (hot: slot values are built from it).
+    /// Scalars back to a string, encoding UTF-8 straight into the string's storage (hot: slot
+    /// values are built from it; short values fit in the string itself and allocate nothing).
     static func string<C: Collection>(_ scalars: C) -> String where C.Element == UInt32 {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(scalars.count * 3)
-        for v in scalars {
-            switch v {
-            case 0..<0x80: bytes.append(UInt8(v))
-            case 0x80..<0x800:
-                bytes.append(UInt8(0xC0 | (v >> 6)))
-                bytes.append(UInt8(0x80 | (v & 0x3F)))
-            case 0x800..<0x10000:
-                if (0xD800...0xDFFF).contains(v) { continue }
-                bytes.append(UInt8(0xE0 | (v >> 12)))
-                bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-                bytes.append(UInt8(0x80 | (v & 0x3F)))
-            case 0x10000...0x10FFFF:
-                bytes.append(UInt8(0xF0 | (v >> 18)))
-                bytes.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
-                bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-                bytes.append(UInt8(0x80 | (v & 0x3F)))
-            default: continue
+        String(unsafeUninitializedCapacity: scalars.count * 4) { bytes in
+            var n = 0
+            for v in scalars {
+                switch v {
+                case 0..<0x80:
+                    bytes[n] = UInt8(v)
+                    n += 1
+                case 0x80..<0x800:
+                    bytes[n] = UInt8(0xC0 | (v >> 6))
+                    bytes[n + 1] = UInt8(0x80 | (v & 0x3F))
+                    n += 2
+                case 0x800..<0x10000:
+                    if (0xD800...0xDFFF).contains(v) { continue }
+                    bytes[n] = UInt8(0xE0 | (v >> 12))
+                    bytes[n + 1] = UInt8(0x80 | ((v >> 6) & 0x3F))
+                    bytes[n + 2] = UInt8(0x80 | (v & 0x3F))
+                    n += 3
+                case 0x10000...0x10FFFF:
+                    bytes[n] = UInt8(0xF0 | (v >> 18))
+                    bytes[n + 1] = UInt8(0x80 | ((v >> 12) & 0x3F))
+                    bytes[n + 2] = UInt8(0x80 | ((v >> 6) & 0x3F))
+                    bytes[n + 3] = UInt8(0x80 | (v & 0x3F))
+                    n += 4
+                default: continue
+                }
             }
+            return n
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
@@ -170,10 +177,11 @@ public struct TextNormalizer: Sendable {
         var wordUpper = 0
         var hasNumeral = false
         var tabled = true
+        // Mapped and collapsed in the same pass: the output trails the input.
+        var collapser = Collapser()
         let scalars = table.withUnsafeBufferPointer { table in
             safe.withUnsafeBufferPointer { safe in
                 [UInt32](unsafeUninitializedCapacity: bytes.count + 1) { buffer, written in
-                    var w = 0
                     var i = 0
                     let n = bytes.count
                     while i < n {
@@ -216,10 +224,9 @@ public struct TextNormalizer: Sendable {
                             break
                         }
                         if Numerals.isNumeral(m) { hasNumeral = true }
-                        buffer[w] = m
-                        w += 1
+                        collapser.push(m, into: buffer)
                     }
-                    written = w
+                    written = collapser.finish(buffer)
                 }
             }
         }
@@ -231,9 +238,9 @@ public struct TextNormalizer: Sendable {
                 if wordUpper == wordLetters { out.shoutedWords += 1 }
             }
         }
-        var mapped = scalars
-        collapse(&mapped, into: &out)
-        out.scalars = mapped
+        out.scalars = scalars
+        out.repeatedPunctuationRuns = collapser.repeatedRuns
+        out.hanCount = collapser.hanCount
         if hasNumeral, Numerals.mayConvert(out.scalars, measures: measures) {
             out.scalars = Numerals.convert(out.scalars, measures: measures)
         }
@@ -309,54 +316,72 @@ public struct TextNormalizer: Sendable {
     /// Collapses whitespace and repeated punctuation in place, counting `!`/`?` runs and Han
     /// characters. The output is never longer than the input, so writing trails reading.
     private func collapse(_ array: inout [UInt32], into out: inout NormalizedText) {
-        var repeatedRuns = 0
-        var hanCount = 0
+        var collapser = Collapser()
         let kept = array.withUnsafeMutableBufferPointer { a -> Int in
-            var w = 0
-            var pendingSpace = false
-            var runLength = 0
-            for r in 0..<a.count {
-                let v = a[r]
-                if v == Scalar.space || v == 0x09 || v == 0x0A || v == 0x0D {
-                    if runLength >= 2, w > 0, a[w - 1] == 0x21 || a[w - 1] == 0x3F { repeatedRuns += 1 }
-                    runLength = 0
-                    pendingSpace = w > 0
-                    continue
-                }
-                let isBang = v == 0x21 || v == 0x3F
-                if !pendingSpace, w > 0, isPunctuation(v),
-                    a[w - 1] == v || (isBang && (a[w - 1] == 0x21 || a[w - 1] == 0x3F))
-                {
-                    runLength += 1
-                    continue
-                }
-                if runLength >= 2, w > 0, a[w - 1] == 0x21 || a[w - 1] == 0x3F { repeatedRuns += 1 }
-                runLength = 0
-                if pendingSpace {
-                    pendingSpace = false
-                    // Spaces between two Chinese characters carry no meaning (话 费 → 话费).
-                    if !(Scalar.isHan(a[w - 1]) && Scalar.isHan(v)) {
-                        a[w] = Scalar.space
-                        w += 1
-                    }
-                }
-                if Scalar.isHan(v) { hanCount += 1 }
-                a[w] = v
-                w += 1
-            }
-            if runLength >= 2, w > 0, a[w - 1] == 0x21 || a[w - 1] == 0x3F { repeatedRuns += 1 }
-            return w
+            for r in 0..<a.count { collapser.push(a[r], into: a) }
+            return collapser.finish(a)
         }
         array.removeLast(array.count - kept)
-        out.repeatedPunctuationRuns += repeatedRuns
-        out.hanCount += hanCount
+        out.repeatedPunctuationRuns += collapser.repeatedRuns
+        out.hanCount += collapser.hanCount
     }
+}
 
-    private func isPunctuation(_ v: UInt32) -> Bool {
+/// Whitespace and punctuation collapsing, one scalar at a time, writing at `written` (never
+/// ahead of the scalar being read, so it can work in place).
+struct Collapser {
+    var written = 0
+    var pendingSpace = false
+    var runLength = 0
+    var repeatedRuns = 0
+    var hanCount = 0
+
+    @inline(__always)
+    private static func isPunctuation(_ v: UInt32) -> Bool {
         switch v {
         case 0x21...0x2F, 0x3A...0x40, 0x5B...0x60, 0x7B...0x7E: return !Scalar.isDigit(v)
         case 0x2026, 0x3002, 0x00B7: return true
         default: return false
         }
+    }
+
+    @inline(__always)
+    private mutating func closeRun(_ a: UnsafeMutableBufferPointer<UInt32>) {
+        if runLength >= 2, written > 0, a[written - 1] == 0x21 || a[written - 1] == 0x3F { repeatedRuns += 1 }
+        runLength = 0
+    }
+
+    @inline(__always)
+    mutating func push(_ v: UInt32, into a: UnsafeMutableBufferPointer<UInt32>) {
+        let w = written
+        if v == Scalar.space || v == 0x09 || v == 0x0A || v == 0x0D {
+            closeRun(a)
+            pendingSpace = w > 0
+            return
+        }
+        if !pendingSpace, w > 0, Self.isPunctuation(v),
+            a[w - 1] == v || ((v == 0x21 || v == 0x3F) && (a[w - 1] == 0x21 || a[w - 1] == 0x3F))
+        {
+            runLength += 1
+            return
+        }
+        closeRun(a)
+        if pendingSpace {
+            pendingSpace = false
+            // Spaces between two Chinese characters carry no meaning (话 费 → 话费).
+            if !(Scalar.isHan(a[w - 1]) && Scalar.isHan(v)) {
+                a[written] = Scalar.space
+                written += 1
+            }
+        }
+        if Scalar.isHan(v) { hanCount += 1 }
+        a[written] = v
+        written += 1
+    }
+
+    /// Closes the last run; returns how many scalars were kept.
+    mutating func finish(_ a: UnsafeMutableBufferPointer<UInt32>) -> Int {
+        closeRun(a)
+        return written
     }
 }
