@@ -214,18 +214,15 @@ extension RuleSet {
 
     // MARK: - Rewriting
 
-    /// Leftmost-longest, non-overlapping choice among the hits `accept` allows.
-    private func select(_ hits: [TermHit], accept: (TermHit) -> Bool) -> [TermHit] {
-        let candidates = hits.filter(accept).sorted {
-            $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end
-        }
-        var chosen: [TermHit] = []
+    /// Calls `body` with the leftmost-longest, non-overlapping choice among the hits `accept`
+    /// allows; `sorted` is ordered by start, longer first.
+    @inline(__always)
+    private func select(_ sorted: [TermHit], accept: (TermHit) -> Bool, _ body: (TermHit) -> Void) {
         var position: Int32 = 0
-        for hit in candidates where hit.start >= position {
-            chosen.append(hit)
+        for hit in sorted where hit.start >= position && accept(hit) {
+            body(hit)
             position = hit.end
         }
-        return chosen
     }
 
     /// Applies dialect entries (of the dialect with enough evidence), corrections and fillers.
@@ -233,26 +230,28 @@ extension RuleSet {
                          explanation: inout Explanation?) -> [UInt32]?
     {
         guard hits.contains(where: { termFlags[Int($0.term)].contains(.rewrite) }) else { return nil }
+        // The rewriting hits, once, in the order every selection below reads them.
+        var sorted = hits.filter { termFlags[Int($0.term)].contains(.rewrite) }
+        sorted.sort { $0.start != $1.start ? $0.start < $1.start : $0.end > $1.end }
         var evidence = [Double](repeating: 0, count: dialects.count)
         var matched = [Int32](repeating: 0, count: dialects.count)
-        // Each lexicon is read on its own, so one dialect's key cannot swallow another's evidence.
-        let dialectHits = hits.filter { hit in
-            rewriteUses.contains(hit.term) { if case .dialect = $0.kind { return true } else { return false } }
-        }
-        if !dialectHits.isEmpty {
-            // Only the lexicons that matched something need their own reading.
-            var present = Set<Int32>()
-            for hit in dialectHits {
-                rewriteUses.forEach(hit.term) { if case .dialect(let d) = $0.kind { present.insert(d) } }
+        // Each lexicon is read on its own, so one dialect's key cannot swallow another's evidence;
+        // only the lexicons that matched something need their reading.
+        var present: [Bool] = []
+        for hit in sorted {
+            rewriteUses.forEach(hit.term) { use in
+                guard case .dialect(let d) = use.kind else { return }
+                if present.isEmpty { present = [Bool](repeating: false, count: dialects.count) }
+                present[Int(d)] = true
             }
-            for d in 0..<dialects.count where present.contains(Int32(d)) {
-                let own = select(dialectHits) { hit in rewriteUses.contains(hit.term) { $0.kind == .dialect(Int32(d)) } }
-                for hit in own {
-                    rewriteUses.forEach(hit.term) { use in
-                        guard use.kind == .dialect(Int32(d)) else { return }
-                        evidence[d] += use.weight
-                        matched[d] += hit.end - hit.start
-                    }
+        }
+        for d in present.indices where present[d] {
+            let kind = RewriteKind.dialect(Int32(d))
+            select(sorted, accept: { hit in rewriteUses.contains(hit.term) { $0.kind == kind } }) { hit in
+                rewriteUses.forEach(hit.term) { use in
+                    guard use.kind == kind else { return }
+                    evidence[d] += use.weight
+                    matched[d] += hit.end - hit.start
                 }
             }
         }
@@ -277,13 +276,11 @@ extension RuleSet {
                 }
             }
         }
-        let chosen = select(hits) { use(for: $0) != nil }
-        guard !chosen.isEmpty else { return nil }
         var out: [UInt32] = []
-        out.reserveCapacity(s.count + 8)
         var position = 0
-        for hit in chosen {
-            guard let use = use(for: hit) else { continue }
+        select(sorted, accept: { use(for: $0) != nil }) { hit in
+            guard let use = use(for: hit) else { return }
+            if out.isEmpty { out.reserveCapacity(s.count + 8) }
             out += s[position..<Int(hit.start)]
             out += use.target
             position = Int(hit.end)
@@ -297,13 +294,17 @@ extension RuleSet {
                 explanation!.replacements.append(.init(from: termText[Int(hit.term)], to: Scalar.string(use.target), source: source))
             }
         }
+        guard position > 0 else { return nil }  // nothing chosen
         out += s[position...]
-        // Dropped fillers can leave doubled or edge spaces.
-        var cleaned: [UInt32] = []
-        cleaned.reserveCapacity(out.count)
-        for v in out where !(v == Scalar.space && (cleaned.isEmpty || cleaned.last == Scalar.space)) { cleaned.append(v) }
-        if cleaned.last == Scalar.space { cleaned.removeLast() }
-        return cleaned
+        // Dropped fillers can leave doubled or edge spaces: squeeze them in place.
+        var kept = 0
+        for k in out.indices where !(out[k] == Scalar.space && (kept == 0 || out[kept - 1] == Scalar.space)) {
+            out[kept] = out[k]
+            kept += 1
+        }
+        if kept > 0 && out[kept - 1] == Scalar.space { kept -= 1 }
+        out.removeLast(out.count - kept)
+        return out
     }
 
     private func correctTypos(_ s: [UInt32], explanation: inout Explanation?) -> [UInt32]? {

@@ -185,8 +185,8 @@ struct ExampleIndex: Sendable {
         return Array(buffer[0..<count])
     }
 
-    /// Writes the distinct hashed features of `s` into `out` (room for `2 * s.count + 1`), sorted,
-    /// and returns how many there are.
+    /// Writes the distinct hashed features of `s` into `out` (room for `2 * s.count + 1`), in the
+    /// order they first occur, and returns how many there are.
     static func features(of s: [UInt32], into out: UnsafeMutableBufferPointer<UInt64>) -> Int {
         var n = 0
         func append(_ f: UInt64) {
@@ -233,27 +233,31 @@ struct ExampleIndex: Sendable {
             if v != Scalar.space { previousWord = 0 }
             i += 1
         }
-        var used = UnsafeMutableBufferPointer(rebasing: out[0..<n])
-        if n <= 48 {
-            // Insertion sort: messages have a few dozen features, too few for the general sort.
-            for k in 1..<max(n, 1) {
-                let f = used[k]
-                var j = k
-                while j > 0 && used[j - 1] > f {
-                    used[j] = used[j - 1]
-                    j -= 1
+        // Distinct, in order of first appearance, through a small open-addressing set (sorting
+        // a few dozen features cost more than the rest of this function).
+        var bits = 4
+        while 1 << bits < 2 * n { bits += 1 }
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 1 << bits) { seen in
+            seen.initialize(repeating: 0)
+            let mask = (1 << bits) - 1
+            var kept = 0
+            var sawZero = false  // 0 marks an empty slot, so the (unlikely) feature 0 is tracked apart
+            for k in 0..<n {
+                let f = out[k]
+                if f == 0 {
+                    if sawZero { continue }
+                    sawZero = true
+                } else {
+                    var slot = Int(truncatingIfNeeded: f >> 7) & mask
+                    while seen[slot] != 0 && seen[slot] != f { slot = (slot + 1) & mask }
+                    if seen[slot] == f { continue }
+                    seen[slot] = f
                 }
-                used[j] = f
+                out[kept] = f
+                kept += 1
             }
-        } else {
-            used.sort()
+            return kept
         }
-        var kept = 0
-        for k in 0..<n where kept == 0 || used[kept - 1] != used[k] {
-            used[kept] = used[k]
-            kept += 1
-        }
-        return kept
     }
 
     @inline(__always)
