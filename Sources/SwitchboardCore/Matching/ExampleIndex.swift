@@ -16,8 +16,13 @@ struct ExampleIndex: Sendable {
 
     /// An example that has a feature, with the feature's share of the example's vector.
     struct Posting {
-        var example: Int32
+        /// The example's index in the low 20 bits, its intent's above: the per-intent maximum
+        /// needs no second lookup.
+        var exampleAndIntent: Int32
         var weight: Float
+
+        var example: Int { Int(exampleAndIntent & 0xF_FFFF) }
+        static func intent(_ exampleAndIntent: Int32) -> Int { Int(exampleAndIntent >> 20) }
     }
 
     private let table: [Feature]
@@ -52,6 +57,8 @@ struct ExampleIndex: Sendable {
             }
             exampleFeatures.append(list)
         }
+        precondition(examples.count < 1 << 20 && examples.allSatisfy { $0.intent < 1 << 11 },
+                     "too many examples or intents for the packed postings")
         let n = Float(max(examples.count, 1))
         let idf = df.map { log(1 + n / Float($0)) }
         let limit = Int(Double(examples.count) * Self.maxDocumentFrequency)
@@ -60,7 +67,8 @@ struct ExampleIndex: Sendable {
             let norm = sqrt(features.reduce(Float(0)) { $0 + idf[Int($1)] * idf[Int($1)] })
             guard norm > 0 else { continue }
             for f in features where df[Int(f)] <= max(limit, 2) {
-                lists[Int(f)].append(Posting(example: Int32(index), weight: idf[Int(f)] / norm))
+                let packed = Int32(index) | examples[index].intent << 20
+                lists[Int(f)].append(Posting(exampleAndIntent: packed, weight: idf[Int(f)] / norm))
             }
         }
         var bits: UInt64 = 4
@@ -153,9 +161,9 @@ struct ExampleIndex: Sendable {
                     let q = feature.idf / norm
                     for k in Int(feature.postingStart)..<Int(feature.postingEnd) {
                         let posting = postings[k]
-                        let e = Int(posting.example)
+                        let e = posting.example
                         // Branch-free: which examples a message touches is unpredictable.
-                        touched[touchedCount] = posting.example
+                        touched[touchedCount] = posting.exampleAndIntent
                         touchedCount &+= accumulator[e] == 0 ? 1 : 0
                         accumulator[e] += q * posting.weight
                     }
@@ -164,16 +172,14 @@ struct ExampleIndex: Sendable {
         }
         let best = scratch.similarityBest
         let bestExample = scratch.similarityExample
-        exampleIntent.withUnsafeBufferPointer { intents in
-            for t in 0..<touchedCount {
-                let e = Int(touched[t])
-                let intent = Int(intents[e])
-                let a = accumulator[e]
-                let better = a > best[intent]
-                best[intent] = better ? a : best[intent]
-                bestExample[intent] = better ? Int32(e) : bestExample[intent]
-                accumulator[e] = 0  // zeroed for the next message
-            }
+        for t in 0..<touchedCount {
+            let e = Int(touched[t] & 0xF_FFFF)
+            let intent = Posting.intent(touched[t])
+            let a = accumulator[e]
+            let better = a > best[intent]
+            best[intent] = better ? a : best[intent]
+            bestExample[intent] = better ? Int32(e) : bestExample[intent]
+            accumulator[e] = 0  // zeroed for the next message
         }
     }
 
