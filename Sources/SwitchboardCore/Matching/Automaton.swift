@@ -27,14 +27,16 @@ struct Automaton: Sendable {
     private let outputs: [Output]
 
     struct Node {
-        var edgeFilter: UInt64
+        var edgeFilter: UInt32
         var fail: Int32
         var outputStart: Int32
     }
 
+    /// 8 bytes: the automaton's tables together are about the size of the L2 cache, and every
+    /// byte saved is a miss fewer on random text.
     struct Output {
         var term: Int32
-        var length: Int32
+        var length: UInt16
         /// Terms that begin or end with an ASCII letter or digit match whole words only.
         var leftBoundary: Bool
         var rightBoundary: Bool
@@ -97,17 +99,18 @@ struct Automaton: Sendable {
         }
         var rootNext = [Int32](repeating: 0, count: alphabet + 1)
         for (s, child) in children[0] { rootNext[s] = child }
-        precondition(nodeCount < 1 << 24 && alphabet < 1 << 16, "rule set too large for the automaton's packed transitions")
+        precondition(nodeCount < 1 << 24 && alphabet < 1 << 16 && terms.allSatisfy { $0.count < 1 << 16 },
+                     "rule set too large for the automaton's packed tables")
         let edgeCount = children.dropFirst().reduce(0) { $0 + $1.count }
         var bits: UInt64 = 4
-        while 1 << bits < 2 * edgeCount { bits += 1 }
+        while 1 << bits < edgeCount + edgeCount / 4 { bits += 1 }  // up to 80 % full: the edge filter spares most misses
         var transitions = [UInt64](repeating: 0, count: 1 << bits)
         let mask = (1 << Int(bits)) - 1
         var nodes = [Node](repeating: Node(edgeFilter: 0, fail: 0, outputStart: 0), count: nodeCount + 1)
         var outputs: [Output] = []
         for node in 0..<nodeCount {
             for (s, child) in children[node] {
-                nodes[node].edgeFilter |= 1 << UInt64(s & 63)
+                nodes[node].edgeFilter |= 1 << UInt32(s & 31)
                 guard node > 0 else { continue }
                 let key = UInt64(node) << 16 | UInt64(s)
                 var slot = Self.slot(key, shift: 64 - bits)
@@ -118,7 +121,7 @@ struct Automaton: Sendable {
             nodes[node].outputStart = Int32(outputs.count)
             for term in outputLists[node] {
                 let t = terms[Int(term)]
-                outputs.append(Output(term: term, length: Int32(t.count), leftBoundary: t.first.map(Scalar.isASCIIAlnum) ?? false,
+                outputs.append(Output(term: term, length: UInt16(t.count), leftBoundary: t.first.map(Scalar.isASCIIAlnum) ?? false,
                                       rightBoundary: t.last.map(Scalar.isASCIIAlnum) ?? false))
             }
         }
@@ -184,7 +187,7 @@ struct Automaton: Sendable {
                 state = 0
                 continue
             }
-            let bit: UInt64 = 1 << UInt64(symbol & 63)
+            let bit: UInt32 = 1 << UInt32(symbol & 31)
             while true {
                 if state == 0 {
                     state = rootNext[symbol]
