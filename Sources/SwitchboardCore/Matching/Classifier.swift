@@ -353,18 +353,6 @@ extension RuleSet {
         }
     }
 
-    @inline(__always)
-    static func contains(_ sorted: [Int32], _ from: Int32, _ to: Int32, _ value: Int32) -> Bool {
-        var lo = Int(from)
-        var hi = Int(to)
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if sorted[mid] == value { return true }
-            if sorted[mid] < value { lo = mid + 1 } else { hi = mid }
-        }
-        return false
-    }
-
     /// Matches a pattern against the hits; returns where its first element starts.
     func match(_ pattern: CompiledPattern, hits: [TermHit], numbers: [TermHit], text s: [UInt32]) -> Int32? {
         var position: Int32 = 0
@@ -382,8 +370,7 @@ extension RuleSet {
             guard negationFrom >= 0 else { return true }
             for e in negationFrom...negationTo where patternElements[e].kind == .negation {
                 let element = patternElements[e]
-                for hit in hits where hit.start >= from && hit.end <= to
-                    && Self.contains(patternTerms, element.termsStart, element.termsEnd, hit.term)
+                for hit in hits where hit.start >= from && hit.end <= to && elementTerms.contains(element: e, term: hit.term)
                 {
                     return false
                 }
@@ -413,7 +400,7 @@ extension RuleSet {
                 }
                 for k in lo..<pool.count {
                     let hit = pool[k]
-                    if !isNumber && !Self.contains(patternTerms, element.termsStart, element.termsEnd, hit.term) { continue }
+                    if !isNumber && !elementTerms.contains(element: e, term: hit.term) { continue }
                     if adjacent && !onlySpaces(position, hit.start) { continue }
                     if negationFrom >= 0 && !negationFree(position, hit.start) { continue }
                     found = k

@@ -80,3 +80,56 @@ struct PatternGate: Sendable {
         return count
     }
 }
+
+/// Which terms satisfy which pattern element, as one exact hash set of (element, term) pairs:
+/// matching asks this for every hit it considers, and one probe beats a binary search through a
+/// concept's terms (whose branches are unpredictable).
+struct ElementTermSet: Sendable {
+    /// `element << 32 | term`, plus one so that 0 marks an empty slot.
+    private let slots: [UInt64]
+    private let shift: UInt64
+
+    init(elements: [RuleSet.Element], terms: [Int32]) {
+        var keys: [UInt64] = []
+        for (e, element) in elements.enumerated() where element.kind == .terms || element.kind == .negation {
+            for t in terms[Int(element.termsStart)..<Int(element.termsEnd)] { keys.append(Self.key(Int32(e), t)) }
+        }
+        var bits: UInt64 = 4
+        while 1 << bits < 2 * keys.count { bits += 1 }
+        var slots = [UInt64](repeating: 0, count: 1 << bits)
+        let mask = slots.count - 1
+        for key in keys {
+            var slot = Self.slot(key, shift: 64 - bits)
+            while slots[slot] != 0 && slots[slot] != key { slot = (slot + 1) & mask }
+            slots[slot] = key
+        }
+        self.slots = slots
+        self.shift = 64 - bits
+    }
+
+    @inline(__always)
+    private static func key(_ element: Int32, _ term: Int32) -> UInt64 {
+        (UInt64(UInt32(bitPattern: element)) << 32 | UInt64(UInt32(bitPattern: term))) &+ 1
+    }
+
+    @inline(__always)
+    private static func slot(_ key: UInt64, shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    /// Whether `term` is one of the terms of pattern element `element`.
+    @inline(__always)
+    func contains(element: Int, term: Int32) -> Bool {
+        slots.withUnsafeBufferPointer { slots in
+            let key = Self.key(Int32(element), term)
+            let mask = slots.count - 1
+            var slot = Self.slot(key, shift: shift)
+            while true {
+                let entry = slots[slot]
+                if entry == key { return true }
+                if entry == 0 { return false }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+}

@@ -110,6 +110,7 @@ public struct RuleSet: Sendable {
     let agePatterns: [CompiledPattern]
     let patternElements: [Element]
     let patternTerms: [Int32]
+    let elementTerms: ElementTermSet
     let regexes: [CompiledRegex]
     /// Built after the rest, from examples read the way messages are.
     var examples: ExampleIndex
@@ -457,7 +458,8 @@ private struct RuleSetBuilder {
             ageGate: PatternGate(patterns: agePatterns, elements: patternElements, terms: patternTerms, termCount: terms.count),
             excludes: FlatLists(excludes), negators: FlatLists(negators),
             cueUses: FlatLists(cueUses), slotUses: FlatLists(slotUses), rewriteUses: FlatLists(rewriteUses), termFlags: termFlags, patterns: patterns,
-            agePatterns: agePatterns, patternElements: patternElements, patternTerms: patternTerms, regexes: regexes, examples: ExampleIndex(examples: []),
+            agePatterns: agePatterns, patternElements: patternElements, patternTerms: patternTerms,
+            elementTerms: ElementTermSet(elements: patternElements, terms: patternTerms), regexes: regexes, examples: ExampleIndex(examples: []),
             typos: TypoCorrector(vocabulary: vocabulary, ordinaryWords: defs.englishWords), dialects: dialects, cueGroups: cueGroups,
             cueSettings: defs.cueSettings, monthNeedsContext: defs.monthNeedsContext,
             notAgeAfter: Set(defs.notAgeAfter.flatMap { normalizer.normalize($0).scalars }),
