@@ -88,12 +88,19 @@ struct ElementTermSet: Sendable {
     /// `element << 32 | term`, plus one so that 0 marks an empty slot.
     private let slots: [UInt64]
     private let shift: UInt64
+    /// Whether a term is in any element at all: most hits are not, and need no probe.
+    private let inSomeElement: [Bool]
 
-    init(elements: [RuleSet.Element], terms: [Int32]) {
+    init(elements: [RuleSet.Element], terms: [Int32], termCount: Int) {
         var keys: [UInt64] = []
+        var inSomeElement = [Bool](repeating: false, count: termCount)
         for (e, element) in elements.enumerated() where element.kind == .terms || element.kind == .negation {
-            for t in terms[Int(element.termsStart)..<Int(element.termsEnd)] { keys.append(Self.key(Int32(e), t)) }
+            for t in terms[Int(element.termsStart)..<Int(element.termsEnd)] {
+                keys.append(Self.key(Int32(e), t))
+                inSomeElement[Int(t)] = true
+            }
         }
+        self.inSomeElement = inSomeElement
         var bits: UInt64 = 4
         while 1 << bits < 2 * keys.count { bits += 1 }
         var slots = [UInt64](repeating: 0, count: 1 << bits)
@@ -120,7 +127,8 @@ struct ElementTermSet: Sendable {
     /// Whether `term` is one of the terms of pattern element `element`.
     @inline(__always)
     func contains(element: Int, term: Int32) -> Bool {
-        slots.withUnsafeBufferPointer { slots in
+        guard inSomeElement[Int(term)] else { return false }
+        return slots.withUnsafeBufferPointer { slots in
             let key = Self.key(Int32(element), term)
             let mask = slots.count - 1
             var slot = Self.slot(key, shift: shift)

@@ -459,7 +459,7 @@ private struct RuleSetBuilder {
             excludes: FlatLists(excludes), negators: FlatLists(negators),
             cueUses: FlatLists(cueUses), slotUses: FlatLists(slotUses), rewriteUses: FlatLists(rewriteUses), termFlags: termFlags, patterns: patterns,
             agePatterns: agePatterns, patternElements: patternElements, patternTerms: patternTerms,
-            elementTerms: ElementTermSet(elements: patternElements, terms: patternTerms), regexes: regexes, examples: ExampleIndex(examples: []),
+            elementTerms: ElementTermSet(elements: patternElements, terms: patternTerms, termCount: terms.count), regexes: regexes, examples: ExampleIndex(examples: []),
             typos: TypoCorrector(vocabulary: vocabulary, ordinaryWords: defs.englishWords), dialects: dialects, cueGroups: cueGroups,
             cueSettings: defs.cueSettings, monthNeedsContext: defs.monthNeedsContext,
             notAgeAfter: Set(defs.notAgeAfter.flatMap { normalizer.normalize($0).scalars }),
