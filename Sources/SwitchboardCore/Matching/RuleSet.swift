@@ -141,6 +141,10 @@ public struct RuleSet: Sendable {
     public let dialectEntryCounts: [DialectID: Int]
     /// Checks written beside the rules (`tests:` in rule files).
     let inlineTests: [InlineTestDef]
+    /// The demo accounts of `accounts.yaml`, seeded into a fresh database and into replay's copy.
+    public let demoAccounts: [DemoAccount]
+    /// Flows, responses and policy of the dialogue.
+    public let dialogue: DialogueData
 
     /// Number of terms in the automaton.
     public var termCount: Int { termText.count }
@@ -160,7 +164,7 @@ extension RuleSet {
 }
 
 /// Holds the mutable state of compilation.
-private struct RuleSetBuilder {
+struct RuleSetBuilder {
     let defs: RuleDefinitions
     let sources: RuleSources
     let normalizer: TextNormalizer
@@ -452,6 +456,7 @@ private struct RuleSetBuilder {
             if !slotUses[t].isEmpty { termFlags[t].insert(.slot) }
             if !rewriteUses[t].isEmpty { termFlags[t].insert(.rewrite) }
         }
+        validateDialogue()
         var ruleSet = RuleSet(
             normalizer: normalizer, automaton: Automaton(terms: terms), termText: termText, phraseUses: FlatLists(phraseUses),
             patternGate: PatternGate(patterns: patterns, elements: patternElements, terms: patternTerms, termCount: terms.count),
@@ -466,12 +471,44 @@ private struct RuleSetBuilder {
             ticketPrefixes: defs.ticketPrefixes.map { Array($0.lowercased().unicodeScalars.map(\.value)) }, ruleDescriptions: ruleDescriptions,
             intents: intentIDs, intentDescriptions: descriptions, scoring: defs.scoring,
             defaultLanguage: defs.defaultLanguage, plans: plans, addons: defs.addons.map(\.0),
-            dialectEntryCounts: entryCounts, inlineTests: defs.tests)
+            dialectEntryCounts: entryCounts, inlineTests: defs.tests,
+            demoAccounts: defs.demoAccounts.map(\.0), dialogue: defs.dialogue)
         // Examples are read like messages (a Cantonese example is compared in its Mandarin form).
         var none: Explanation?
         ruleSet.examples = ExampleIndex(examples: examples.map { example in
             (example.intent, example.text, ruleSet.read(example.text, explanation: &none).normalized.scalars)
         })
         return ruleSet
+    }
+}
+
+extension RuleSetBuilder {
+    /// Flows name defined intents and existing responses; every response the engine uses exists;
+    /// demo accounts name plans and add-ons of the catalogue.
+    mutating func validateDialogue() {
+        let defined = Set(defs.intents.map(\.id))
+        for (intent, location) in defs.flowLocations where !defined.contains(intent) {
+            error(location, "flow for unknown intent '\(intent)'")
+        }
+        let responses = defs.dialogue.responses
+        for (key, location) in defs.responseUses where responses[key] == nil {
+            error(location, "unknown response '\(key)'")
+        }
+        if !defs.dialogue.flows.isEmpty || !responses.isEmpty {
+            let file = defs.responsesFile ?? "intents/responses.yaml"
+            for key in DialogueData.requiredResponses where responses[key] == nil {
+                error(SourceLocation(file: file, line: 1, column: 1), "response '\(key)' is missing (the dialogue uses it)")
+            }
+        }
+        let plans = Set(defs.plans.map(\.0.code))
+        let addons = Set(defs.addons.map(\.0.code))
+        for (demo, location) in defs.demoAccounts {
+            if !plans.contains(demo.account.planCode) {
+                error(location, "account \(demo.account.phone): unknown plan '\(demo.account.planCode)'")
+            }
+            for code in demo.account.addons where !addons.contains(code) {
+                error(location, "account \(demo.account.phone): unknown add-on '\(code)'")
+            }
+        }
     }
 }

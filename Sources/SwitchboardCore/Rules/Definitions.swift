@@ -163,6 +163,8 @@ public struct Addon: Sendable, Equatable {
     public var name: [Language: String]
     public var monthlyFee: Double
     public var terms: [Language: String]
+    /// Extra data a month, for data packs.
+    public var dataGB: Double = 0
 }
 
 /// One dialect → Mandarin entry.
@@ -223,6 +225,12 @@ struct RuleDefinitions: Sendable {
     var pinContext: [TermRef] = []
     var ticketPrefixes: [String] = []
     var notAgeAfter: [String] = []
+    var demoAccounts: [(DemoAccount, SourceLocation)] = []
+    var dialogue = DialogueData()
+    var flowLocations: [(IntentID, SourceLocation)] = []
+    /// Response keys named by flows, with where, for `check`.
+    var responseUses: [(String, SourceLocation)] = []
+    var responsesFile: String?
     var tests: [InlineTestDef] = []
     /// Examples given apart from their intent (`examples:` sections): intent, example, where the intent was named.
     var exampleBank: [(IntentID, ExampleDef, SourceLocation)] = []

@@ -231,6 +231,7 @@ struct RuleFileParser {
         "concepts", "intents", "tests", "plans", "addons", "frustration", "elderly", "fault_type", "fillers",
         "corrections", "numeral_measures", "default_language", "scoring", "relative_month", "month_names",
         "month_name_needs_context", "month_context", "currency_before", "currency_after", "pin_context", "ticket_prefixes", "examples", "not_age_after",
+        "accounts", "flows", "responses", "policy",
     ]
 
     mutating func parse(_ root: Node, into defs: inout RuleDefinitions, diagnostics: inout [Diagnostic]) {
@@ -244,6 +245,10 @@ struct RuleFileParser {
             case "tests": parseTests(value, into: &defs)
             case "examples": parseExampleBank(value, into: &defs)
             case "plans": parsePlans(value, into: &defs)
+            case "accounts": parseAccounts(value, into: &defs)
+            case "flows": parseFlows(value, into: &defs)
+            case "responses": parseResponses(value, into: &defs)
+            case "policy": parsePolicy(value, into: &defs)
             case "addons": parseAddons(value, into: &defs)
             case "frustration": parseCue(.frustration, value, into: &defs)
             case "elderly": parseCue(.elderly, value, into: &defs)
@@ -566,7 +571,7 @@ struct RuleFileParser {
         }
         for item in sequence {
             guard let pairs = reader.pairs(item, "an add-on") else { continue }
-            reader.checkKeys(pairs, allowed: ["code", "name", "monthly_fee", "terms", "aliases"], in: "an add-on")
+            reader.checkKeys(pairs, allowed: ["code", "name", "monthly_fee", "terms", "aliases", "data_gb"], in: "an add-on")
             let field = { (key: String) in pairs.first { $0.key == key }?.value }
             guard let codeNode = field("code"), let code = reader.string(codeNode, "code") else {
                 reader.error(item, "add-on has no 'code'")
@@ -578,7 +583,8 @@ struct RuleFileParser {
             }
             let addon = Addon(code: code, name: localized(field("name"), "add-on '\(code)' name"),
                               monthlyFee: reader.number(feeNode, "add-on '\(code)' monthly_fee", in: 0...100_000) ?? 0,
-                              terms: localized(field("terms"), "add-on '\(code)' terms"))
+                              terms: localized(field("terms"), "add-on '\(code)' terms"),
+                              dataGB: field("data_gb").flatMap { reader.number($0, "add-on '\(code)' data_gb", in: 0...10_000) } ?? 0)
             let aliases = field("aliases").map { reader.terms($0, "add-on '\(code)' aliases") } ?? []
             defs.addons.append((addon, aliases, reader.location(codeNode)))
         }

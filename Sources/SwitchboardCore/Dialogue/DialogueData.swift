@@ -1,0 +1,105 @@
+import Foundation
+
+/// What a flow ends in: the mechanism in Swift, named from `flows.yaml`.
+public enum FlowAction: String, Sendable, CaseIterable {
+    case balance, statement, dispute, payment, invoice
+    case currentPlan = "current_plan", changePlan = "change_plan", recommendPlan = "recommend_plan"
+    case usage, subscribeAddon = "subscribe_addon", unsubscribeAddon = "unsubscribe_addon"
+    case repairTicket = "repair_ticket", repairStatus = "repair_status", complaint
+    case retention, privacy
+}
+
+/// One slot a flow asks for before it acts.
+public struct FlowSlot: Sendable, Equatable {
+    public var name: SlotName
+    /// The response key of the question.
+    public var ask: String
+    /// Any answer is the value (a place, a time): the slot scanners have no vocabulary for it.
+    public var freeText: Bool
+}
+
+/// A flow as data: the intent it serves, whether it needs a verified customer, the slots it asks
+/// for, whether it confirms before acting, and its action.
+public struct FlowDefinition: Sendable, Equatable {
+    public var intent: IntentID
+    public var identity: Bool
+    public var slots: [FlowSlot]
+    public var confirm: Bool
+    public var action: FlowAction
+    /// One question answered at once (no slots to ask, no confirmation): can be served beside
+    /// another in the same message, or as a digression inside another flow.
+    public var isOneShot: Bool { slots.allSatisfy { $0.freeText == false } && !confirm && action.answersAtOnce }
+}
+
+extension FlowAction {
+    /// Actions that answer from the account without asking anything further.
+    var answersAtOnce: Bool {
+        switch self {
+        case .balance, .statement, .currentPlan, .usage, .repairStatus, .payment: true
+        case .dispute, .invoice, .changePlan, .recommendPlan, .subscribeAddon, .unsubscribeAddon, .repairTicket,
+            .complaint, .retention, .privacy:
+            false
+        }
+    }
+}
+
+/// A customer-facing sentence in both languages, with plain-language variants for simple mode.
+public struct ResponseTemplate: Sendable, Equatable {
+    public var text: [Language: String]
+    public var simple: [Language: String]
+
+    /// The template for a language and mode; simple mode falls back to the normal text.
+    public func template(_ language: Language, simple useSimple: Bool) -> String {
+        if useSimple, let s = simple[language] { return s }
+        return text[language] ?? text[.zh] ?? ""
+    }
+}
+
+/// Numbers and words the dialogue's policy rests on (`policy:` in responses.yaml).
+public struct DialoguePolicy: Sendable, Equatable {
+    public var pinAttempts = 3
+    public var complaintDeadlineHours = 48
+    public var complaintRepeatDays = 30
+    public var complaintOwner: [Language: String] = [.zh: "投诉处理中心", .en: "Complaints team"]
+    public var repairHours = 24
+    public var disputeDays = 7
+    public var refundDays = 3
+    public var invoiceHours = 24
+    /// Accounts whose holder is this old or older are offered a person in the first reply.
+    public var offerPersonFromAge = 65
+    /// What each calm turn keeps of the session's frustration.
+    public var frustrationDecay = 0.7
+    /// Replies that mean "a person, please" in simple mode ("0").
+    public var humanShortcuts: [String] = ["0"]
+    /// Words after a number that make it gigabytes or minutes, when a customer says what they use.
+    public var dataUnits: [String] = ["g", "gb", "个g"]
+    public var minuteUnits: [String] = ["分钟", "min", "mins", "minutes"]
+    /// Words that say a payment failed.
+    public var paymentFailedWords: [String] = ["失败", "没成功", "failed", "didn't go through", "declined"]
+
+    public init() {}
+}
+
+/// The dialogue's data: flows, responses and policy.
+public struct DialogueData: Sendable {
+    public var flows: [IntentID: FlowDefinition] = [:]
+    public var responses: [String: ResponseTemplate] = [:]
+    public var policy = DialoguePolicy()
+
+    public init() {}
+
+    /// Every response key the engine uses; `check` reports the ones missing from responses.yaml.
+    public static let requiredResponses: [String] = [
+        "greeting", "help", "thanks", "goodbye", "nothing_to_cancel", "cancelled", "ok",
+        "fallback_rephrase", "fallback_choose", "fallback_menu", "handoff", "handoff_waiting", "simple_offer",
+        "elderly_offer", "ended", "ask_phone", "ask_pin", "pin_wrong", "phone_unknown", "verified", "resume",
+        "error", "balance", "balance_arrears", "statement", "statement_none", "charge_explained", "dispute_which",
+        "dispute_refund", "dispute_ticket", "payment_ways", "payment_failed", "invoice_sent", "current_plan",
+        "plan_pending", "ask_plan", "plan_same", "plan_not_eligible", "plan_disclosure", "plan_exit_fee", "plan_changed",
+        "plan_change_cancelled", "recommend_saving", "recommend_costs_more", "recommend_keep", "ask_usage", "usage",
+        "ask_addon", "addon_already", "addon_disclosure", "addon_subscribed", "addon_not_active",
+        "addon_cancel_disclosure", "addon_unsubscribed", "addon_unsubscribed_refund", "ask_fault_type", "ask_place",
+        "ask_since", "repair_ticket", "repair_status", "repair_none", "ask_complaint", "complaint_ticket",
+        "complaint_repeat", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
+    ]
+}

@@ -1,0 +1,512 @@
+import Foundation
+
+/// Steps a `Session` through one customer message: understands it, moves the flow on, and returns
+/// what to say and do. Flows, sentences and policy are data (`flows.yaml`, `responses.yaml`); this
+/// type holds only the mechanisms. Account data is read and changed through `OperatorData`, so the
+/// same steps run against SQLite in `chat` and against an in-memory copy in tests and replay; the
+/// clock comes in with each message.
+public struct DialogueEngine: Sendable {
+    public let rules: RuleSet
+    let calendar: Calendar
+
+    /// Intents that steer the conversation rather than ask for a service.
+    static let control: Set<IntentID> = ["greeting", "goodbye", "thanks", "affirm", "deny", "cancel", "help"]
+
+    public init(rules: RuleSet) {
+        self.rules = rules
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
+        self.calendar = calendar
+    }
+
+    var dialogue: DialogueData { rules.dialogue }
+
+    // MARK: - Turns
+
+    /// The bot's opening: a greeting, and a person offered at once to a customer aged 65 or more.
+    public func start(_ session: inout Session, data store: any OperatorData) -> [Effect] {
+        var turn = Turn(engine: self, session: session)
+        if let phone = session.customer, let account = store.account(phone: phone) {
+            turn.session.language = account.language
+            if account.age >= dialogue.policy.offerPersonFromAge {
+                turn.session.simpleMode = true
+                turn.session.elderly = true
+                turn.session.offeredPerson = true
+                turn.say("elderly_offer")
+                session = turn.session
+                return turn.effects
+            }
+        }
+        turn.say("greeting")
+        session = turn.session
+        return turn.effects
+    }
+
+    /// One customer message.
+    public func handle(_ session: inout Session, _ text: String, at now: Date, classifier: Classifier,
+                       data store: any OperatorData) -> (Classification, [Effect])
+    {
+        let expectsPIN = session.flow?.awaiting == .pin
+        let understood = classifier.classify(text, context: ClassificationContext(expectsPIN: expectsPIN))
+        var turn = Turn(engine: self, session: session)
+        turn.now = now
+        turn.store = store
+        turn.run(understood, raw: text)
+        session = turn.session
+        return (understood, turn.effects)
+    }
+
+    // MARK: - Formatting
+
+    func money(_ cents: Cents) -> String {
+        let sign = cents < 0 ? "-" : ""
+        let a = abs(cents)
+        return "\(sign)\(a / 100).\(a % 100 < 10 ? "0" : "")\(a % 100)"
+    }
+
+    func gigabytes(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+    }
+
+    /// 12月1日 / 1 Dec, in the operator's time zone.
+    func day(_ date: Date, _ language: Language) -> String {
+        let d = calendar.dateComponents([.month, .day], from: date)
+        switch language {
+        case .zh: return "\(d.month ?? 1)月\(d.day ?? 1)日"
+        case .en: return "\(d.day ?? 1) \(Self.monthNames[(d.month ?? 1) - 1])"
+        }
+    }
+
+    /// 12月1日 18:00 / 1 Dec 18:00.
+    func dayAndTime(_ date: Date, _ language: Language) -> String {
+        let d = calendar.dateComponents([.hour, .minute], from: date)
+        return "\(day(date, language)) \(String(format: "%02d:%02d", d.hour ?? 0, d.minute ?? 0))"
+    }
+
+    /// `2026-10` → 10月 / October.
+    func monthName(_ month: String, _ language: Language) -> String {
+        let number = Int(month.split(separator: "-").last ?? "") ?? 1
+        switch language {
+        case .zh: return "\(number)月"
+        case .en: return Self.longMonthNames[max(0, min(11, number - 1))]
+        }
+    }
+
+    /// The first day of next month: when plan changes take effect.
+    func nextBillingCycle(after now: Date) -> Date {
+        let start = calendar.date(from: calendar.dateComponents([.year, .month], from: now)) ?? now
+        return calendar.date(byAdding: .month, value: 1, to: start) ?? now
+    }
+
+    static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let longMonthNames = ["January", "February", "March", "April", "May", "June", "July", "August",
+                                 "September", "October", "November", "December"]
+}
+
+/// One turn in progress: the session being changed and the effects gathered.
+struct Turn {
+    let engine: DialogueEngine
+    var session: Session
+    var effects: [Effect] = []
+    var now = Date(timeIntervalSince1970: 0)
+    var store: (any OperatorData)?
+
+    init(engine: DialogueEngine, session: Session) {
+        self.engine = engine
+        self.session = session
+    }
+
+    var rules: RuleSet { engine.rules }
+    var policy: DialoguePolicy { engine.dialogue.policy }
+    var language: Language { session.language }
+
+    // MARK: Saying things
+
+    /// Renders response `key` with `{name}` placeholders filled, in the session's language and mode.
+    mutating func say(_ key: String, _ values: [String: String] = [:]) {
+        effects.append(.reply(text: render(key, values), key: key))
+    }
+
+    func render(_ key: String, _ values: [String: String] = [:]) -> String {
+        guard let template = engine.dialogue.responses[key] else { return key }
+        var text = template.template(language, simple: session.simpleMode)
+        guard text.contains("{") else { return text }
+        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
+        return text
+    }
+
+    mutating func handOff(_ reasons: [String]) {
+        var all = reasons
+        if session.elderly && !all.contains("elderly_assist") { all.append("elderly_assist") }
+        if session.frustration >= 0.5 && !all.contains("frustration") { all.append("frustration") }
+        session.handoffReasons = all
+        session.handedOff = true
+        session.flow = nil
+        // Elderly and frustrated customers first; repeat complaints and security next.
+        var priority = 1
+        if all.contains("elderly_assist") || all.contains("frustration") { priority = 3 }
+        else if all.contains("security") || all.contains("complaint") { priority = 2 }
+        say("handoff")
+        effects.append(.handOff(reasons: all, priority: priority))
+    }
+
+    // MARK: The turn
+
+    mutating func run(_ c: Classification, raw: String) {
+        guard !session.ended else { return }
+        session.turns += 1
+        updateCues(c, raw: raw)
+        if session.handedOff {
+            say("handoff_waiting")
+            return
+        }
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        if c.intent == "human.request" || (session.simpleMode && policy.humanShortcuts.contains(trimmed)) {
+            remember(c.intent == "human.request" ? c.intent : "human.request")
+            handOff(["customer_request"])
+            return
+        }
+        if let flow = session.flow, let awaiting = flow.awaiting {
+            continueFlow(flow, awaiting: awaiting, c, raw: raw)
+        } else {
+            route(c, raw: raw)
+        }
+        if session.simpleMode && !session.handedOff && !session.ended {
+            say("simple_offer")
+        }
+    }
+
+    mutating func updateCues(_ c: Classification, raw: String) {
+        // Answer in the customer's language: a message with words in it decides.
+        if raw.unicodeScalars.contains(where: { $0.properties.isAlphabetic }) { session.language = c.language }
+        session.frustration = min(1, session.frustration * policy.frustrationDecay + c.cues.frustration)
+        if c.cues.elderly && !session.elderly {
+            session.elderly = true
+            session.simpleMode = true
+        }
+        if let dialect = c.cues.dialect { session.dialect = dialect }
+        for (name, value) in c.slots where name != .pin { session.slots[name] = value }
+    }
+
+    mutating func remember(_ intent: IntentID) {
+        session.intents.append(intent)
+    }
+
+    // MARK: Routing a fresh request
+
+    mutating func route(_ c: Classification, raw: String) {
+        let intent = c.intent
+        if let flow = engine.dialogue.flows[intent] {
+            understood()
+            remember(intent)
+            // Two questions in one message ("查话费顺便看看流量"): both answered.
+            if flow.isOneShot, let second = c.candidates.dropFirst().first,
+                second.confidence >= rules.scoring.confidenceFloor, second.intent != intent,
+                let secondFlow = engine.dialogue.flows[second.intent], secondFlow.isOneShot
+            {
+                start(flow, c)
+                if session.flow == nil && !session.handedOff {
+                    remember(second.intent)
+                    start(secondFlow, c)
+                }
+                return
+            }
+            start(flow, c)
+            return
+        }
+        switch intent.rawValue {
+        case "greeting":
+            understood()
+            remember(intent)
+            say("greeting")
+        case "help":
+            understood()
+            remember(intent)
+            say("help")
+        case "thanks":
+            understood()
+            remember(intent)
+            say("thanks")
+        case "goodbye":
+            understood()
+            remember(intent)
+            say("goodbye")
+            session.ended = true
+            effects.append(.end)
+        case "cancel":
+            understood()
+            remember(intent)
+            say("nothing_to_cancel")
+        case "affirm", "deny":
+            understood()
+            remember(intent)
+            say("ok")
+        default:
+            fallback(c)
+        }
+    }
+
+    mutating func understood() {
+        session.fallbacks = 0
+        session.lastTurnWasFallback = false
+    }
+
+    /// Rephrase → the two best guesses (or a menu) → a person.
+    mutating func fallback(_ c: Classification) {
+        session.fallbacks += 1
+        session.lastTurnWasFallback = true
+        switch session.fallbacks {
+        case 1:
+            say("fallback_rephrase")
+        case 2:
+            let guesses = c.candidates.filter { $0.intent != .outOfScope && $0.confidence >= 0.2 }
+                .filter { engine.dialogue.flows[$0.intent] != nil }
+            if guesses.count >= 2 {
+                say("fallback_choose", ["first": intentName(guesses[0].intent), "second": intentName(guesses[1].intent)])
+            } else {
+                say("fallback_menu")
+            }
+        default:
+            handOff(["repeated_fallback"])
+        }
+    }
+
+    func intentName(_ intent: IntentID) -> String {
+        render("intent." + intent.rawValue)
+    }
+
+    // MARK: Flows
+
+    mutating func start(_ definition: FlowDefinition, _ c: Classification) {
+        var flow = Session.ActiveFlow(intent: definition.intent, values: [:], awaiting: nil)
+        for slot in definition.slots where !slot.freeText {
+            if let value = c.slots[slot.name] { flow.values[slot.name] = value }
+        }
+        for name in [SlotName.amount, .month, .relativeMonth, .plan, .addon, .faultType, .ticket] {
+            if let value = c.slots[name] { flow.values[name] = value }
+        }
+        flow.values["said"] = c.text
+        if let phone = c.slots[.phone], session.customer == nil { session.claimedPhone = phone }
+        advance(flow, definition)
+    }
+
+    /// Asks for what is missing (identity, slots, confirmation), or acts.
+    mutating func advance(_ flow: Session.ActiveFlow, _ definition: FlowDefinition) {
+        var flow = flow
+        if definition.identity && session.customer == nil {
+            if session.claimedPhone != nil {
+                flow.awaiting = .pin
+                session.flow = flow
+                say("ask_pin")
+            } else {
+                flow.awaiting = .phone
+                session.flow = flow
+                say("ask_phone")
+            }
+            return
+        }
+        if let missing = definition.slots.first(where: { flow.values[$0.name] == nil && needs($0, flow) }) {
+            flow.awaiting = .slot(missing.name)
+            session.flow = flow
+            ask(missing, flow)
+            return
+        }
+        if definition.confirm, flow.awaiting != .confirmation {
+            session.flow = flow
+            if disclose(definition, &flow) {
+                flow.awaiting = .confirmation
+                session.flow = flow
+            }
+            return
+        }
+        session.flow = nil
+        act(definition, flow)
+    }
+
+    /// Whether a slot still has to be asked for (a plan recommendation for a verified customer
+    /// reads usage from the account instead of asking).
+    func needs(_ slot: FlowSlot, _ flow: Session.ActiveFlow) -> Bool {
+        if slot.name == "usage" { return session.customer == nil }
+        return true
+    }
+
+    mutating func ask(_ slot: FlowSlot, _ flow: Session.ActiveFlow) {
+        var values: [String: String] = [:]
+        switch slot.name {
+        case .plan: values["plans"] = planList()
+        case .addon: values["addons"] = addonList()
+        default: break
+        }
+        say(slot.ask, values)
+    }
+
+    mutating func continueFlow(_ flow: Session.ActiveFlow, awaiting: Session.Awaiting, _ c: Classification, raw: String) {
+        guard let definition = engine.dialogue.flows[flow.intent] else {
+            session.flow = nil
+            route(c, raw: raw)
+            return
+        }
+        if c.intent == "cancel" || (c.intent == "deny" && awaiting != .confirmation) {
+            understood()
+            remember(c.intent)
+            session.flow = nil
+            session.claimedPhone = session.customer == nil ? nil : session.claimedPhone
+            say("cancelled")
+            return
+        }
+        switch awaiting {
+        case .phone, .pin:
+            identify(flow, definition, awaiting, c)
+        case .slot(let name):
+            let slot = definition.slots.first { $0.name == name }
+            if let value = c.slots[name] {
+                understood()
+                var next = flow
+                next.values[name] = value
+                next.awaiting = nil
+                advance(next, definition)
+            } else if digression(c, flow: flow) {
+                return
+            } else if slot?.freeText == true {
+                understood()
+                var next = flow
+                next.values[name] = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+                next.awaiting = nil
+                advance(next, definition)
+            } else {
+                session.fallbacks += 1
+                if session.fallbacks >= 3 {
+                    handOff(["repeated_fallback"])
+                } else if let slot {
+                    ask(slot, flow)
+                }
+            }
+        case .confirmation:
+            if c.intent == "affirm" {
+                understood()
+                remember(c.intent)
+                var next = flow
+                next.awaiting = nil
+                session.flow = nil
+                act(definition, next)
+            } else if c.intent == "deny" {
+                understood()
+                remember(c.intent)
+                session.flow = nil
+                say(definition.action == .privacy ? "privacy_done" : "plan_change_cancelled")
+            } else if digression(c, flow: flow) {
+                return
+            } else {
+                session.fallbacks += 1
+                if session.fallbacks >= 3 { handOff(["repeated_fallback"]) } else { say("confirm_again") }
+            }
+        }
+    }
+
+    /// A question from another flow in the middle of this one: answered, then back to where we were.
+    mutating func digression(_ c: Classification, flow: Session.ActiveFlow) -> Bool {
+        guard c.intent != flow.intent, let other = engine.dialogue.flows[c.intent], other.isOneShot,
+            !other.identity || session.customer != nil
+        else { return false }
+        understood()
+        remember(c.intent)
+        let saved = flow
+        session.flow = nil
+        start(other, c)
+        session.flow = saved
+        say("resume")
+        if let definition = engine.dialogue.flows[saved.intent] {
+            switch saved.awaiting {
+            case .slot(let name):
+                if let slot = definition.slots.first(where: { $0.name == name }) { ask(slot, saved) }
+            case .confirmation:
+                say("confirm_again")
+            case .phone:
+                say("ask_phone")
+            case .pin:
+                say("ask_pin")
+            case nil:
+                break
+            }
+        }
+        return true
+    }
+
+    // MARK: Identity
+
+    mutating func identify(_ flow: Session.ActiveFlow, _ definition: FlowDefinition, _ awaiting: Session.Awaiting,
+                           _ c: Classification)
+    {
+        guard let store else { return }
+        if let phone = c.slots[.phone] {
+            understood()
+            session.claimedPhone = phone
+            var next = flow
+            next.awaiting = .pin
+            session.flow = next
+            if let pin = c.slots[.pin] { return check(pin, next, definition, store) }
+            say("ask_pin")
+            return
+        }
+        if awaiting == .pin, let pin = c.slots[.pin] {
+            understood()
+            check(pin, flow, definition, store)
+            return
+        }
+        if digression(c, flow: flow) { return }
+        session.fallbacks += 1
+        if session.fallbacks >= 3 {
+            handOff(["repeated_fallback"])
+        } else {
+            say(awaiting == .pin ? "ask_pin" : "ask_phone")
+        }
+    }
+
+    mutating func check(_ pin: String, _ flow: Session.ActiveFlow, _ definition: FlowDefinition, _ store: any OperatorData) {
+        guard let phone = session.claimedPhone else { return }
+        if store.verify(phone: phone, pin: pin) {
+            session.customer = phone
+            session.failedVerifications = 0
+            if let account = store.account(phone: phone), account.age >= policy.offerPersonFromAge, !session.offeredPerson {
+                session.offeredPerson = true
+                session.simpleMode = true
+            }
+            say("verified")
+            var next = flow
+            next.awaiting = nil
+            advance(next, definition)
+            return
+        }
+        session.failedVerifications += 1
+        if session.failedVerifications >= policy.pinAttempts {
+            handOff(["security"])
+            return
+        }
+        let unknown = store.account(phone: phone) == nil
+        var next = flow
+        next.awaiting = unknown ? .phone : .pin
+        if unknown { session.claimedPhone = nil }
+        session.flow = next
+        say(unknown ? "phone_unknown" : "pin_wrong", ["left": String(policy.pinAttempts - session.failedVerifications)])
+    }
+
+    // MARK: Lists
+
+    func planName(_ code: String) -> String {
+        rules.plans.first { $0.code == code }?.name[language] ?? code
+    }
+
+    func addonName(_ code: String) -> String {
+        rules.addons.first { $0.code == code }?.name[language] ?? code
+    }
+
+    func planList() -> String {
+        rules.plans.map { "\($0.name[language] ?? $0.code) ¥\(engine.money(Cents($0.monthlyFee * 100)))" }
+            .joined(separator: language == .zh ? "、" : ", ")
+    }
+
+    func addonList() -> String {
+        rules.addons.map { "\($0.name[language] ?? $0.code) ¥\(engine.money(Cents($0.monthlyFee * 100)))" }
+            .joined(separator: language == .zh ? "、" : ", ")
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// One conversation's state: a small value the engine steps from turn to turn.
+public struct Session: Sendable, Equatable {
+    /// What the bot is waiting for inside a flow.
+    public enum Awaiting: Sendable, Equatable {
+        case slot(SlotName)
+        case confirmation
+        case phone
+        case pin
+    }
+
+    /// The flow in progress and what it has collected.
+    public struct ActiveFlow: Sendable, Equatable {
+        public var intent: IntentID
+        public var values: [SlotName: String]
+        public var awaiting: Awaiting?
+    }
+
+    /// How a session ended (CONTRACT.md section 3).
+    public enum Outcome: String, Sendable {
+        case resolved, handoff, abandoned
+    }
+
+    public var id: String
+    public var language: Language
+    public var channel: String
+    /// The verified (or channel-authenticated) customer's phone.
+    public var customer: String?
+    /// A phone the customer gave, before the PIN.
+    public var claimedPhone: String?
+    public var failedVerifications = 0
+    public var flow: ActiveFlow?
+    /// Consecutive turns the bot did not understand.
+    public var fallbacks = 0
+    public var lastTurnWasFallback = false
+    /// Short sentences, one question at a time, a standing offer of a person.
+    public var simpleMode = false
+    public var frustration = 0.0
+    public var elderly = false
+    public var dialect: DialectID?
+    /// Intents understood so far, in order.
+    public var intents: [IntentID] = []
+    /// Slot values gathered over the conversation (masked before they are written anywhere).
+    public var slots = Slots()
+    public var handoffReasons: [String] = []
+    public var handedOff = false
+    public var ended = false
+    public var offeredPerson = false
+    public var turns = 0
+
+    public init(id: String, language: Language = .zh, channel: String = "chat", customer: String? = nil) {
+        self.id = id
+        self.language = language
+        self.channel = channel
+        self.customer = customer
+    }
+
+    /// The outcome if the session ended now.
+    public var outcome: Outcome {
+        if handedOff { return .handoff }
+        if lastTurnWasFallback || flow != nil || intents.isEmpty { return .abandoned }
+        return .resolved
+    }
+
+    /// A name for where the conversation stands, for transcripts and tests.
+    public var state: String {
+        if handedOff { return "handed_off" }
+        if ended { return "ended" }
+        guard let flow else { return "idle" }
+        switch flow.awaiting {
+        case nil: return flow.intent.rawValue
+        case .slot(let name): return "\(flow.intent.rawValue):ask_\(name.rawValue)"
+        case .confirmation: return "\(flow.intent.rawValue):confirm"
+        case .phone: return "\(flow.intent.rawValue):ask_phone"
+        case .pin: return "\(flow.intent.rawValue):ask_pin"
+        }
+    }
+}
+
+/// What the runtime does after a turn.
+public enum Effect: Sendable, Equatable {
+    /// Say this to the customer.
+    case reply(text: String, key: String)
+    /// Hand the conversation to a person; the bot's part is over.
+    case handOff(reasons: [String], priority: Int)
+    /// The customer said goodbye.
+    case end
+}

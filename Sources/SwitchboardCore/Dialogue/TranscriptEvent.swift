@@ -1,0 +1,104 @@
+import Foundation
+
+/// One line of a transcript (CONTRACT.md section 5). Text, slots and the customer's number are
+/// masked when the line is made, so nothing unmasked can reach a file.
+public struct TranscriptEvent: Sendable {
+    public var fields: [(String, JSONValue)]
+
+    public init(session: String, seq: Int, at time: Date, role: String) {
+        fields = [("session", .string(session)), ("seq", .int(seq)), ("ts", .string(Self.timestamp(time))), ("role", .string(role))]
+    }
+
+    public mutating func set(_ key: String, _ value: JSONValue) {
+        if let index = fields.firstIndex(where: { $0.0 == key }) { fields[index].1 = value } else { fields.append((key, value)) }
+    }
+
+    public var line: String { JSONValue.object(fields).serialized() }
+
+    /// RFC 3339 in UTC with milliseconds, written by hand (a formatter per event costs more than a turn).
+    public static func timestamp(_ date: Date) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = ms / 1000
+        let days = Int(seconds / 86_400)
+        let rest = Int(seconds % 86_400)
+        // Civil date from days since 1970 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month, day, rest / 3600, rest % 3600 / 60, rest % 60,
+                      Int(ms % 1000))
+    }
+}
+
+extension TranscriptEvent {
+    /// The session's opening event.
+    public static func start(_ session: Session, seq: Int, at time: Date) -> TranscriptEvent {
+        var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "system")
+        e.set("event", .string("start"))
+        e.set("channel", .string(session.channel))
+        if let customer = session.customer { e.set("customer", .string(Masking.mask(customer))) }
+        e.set("lang", .string(session.language.rawValue))
+        return e
+    }
+
+    /// What the customer said, with how it was understood.
+    public static func customer(_ session: Session, _ c: Classification, seq: Int, at time: Date) -> TranscriptEvent {
+        var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "customer")
+        var text = Masking.mask(c.text)
+        // The service PIN is never logged, not even as a slot: its digits become asterisks.
+        if let pin = c.slots[.pin] { text = text.replacingOccurrences(of: pin, with: String(repeating: "*", count: pin.count)) }
+        e.set("text", .string(text))
+        e.set("intent", .string(c.intent.rawValue))
+        e.set("confidence", .double(c.confidence))
+        var slots = c.slots
+        slots[.pin] = nil  // never written, not even masked
+        e.set("slots", .object(slots.entries.sorted { $0.name < $1.name }.map { ($0.name.rawValue, .string(Masking.mask($0.value))) }))
+        e.set("lang", .string(c.language.rawValue))
+        e.set("cues", cues(session))
+        return e
+    }
+
+    /// What the bot said.
+    public static func bot(_ session: Session, text: String, key: String, seq: Int, at time: Date) -> TranscriptEvent {
+        var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "bot")
+        e.set("text", .string(Masking.mask(text)))
+        e.set("response", .string(key))
+        e.set("state", .string(session.state))
+        if let customer = session.customer { e.set("customer", .string(Masking.mask(customer))) }
+        e.set("lang", .string(session.language.rawValue))
+        return e
+    }
+
+    public static func handoff(_ session: Session, reasons: [String], priority: Int, seq: Int, at time: Date) -> TranscriptEvent {
+        var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "system")
+        e.set("event", .string("handoff"))
+        e.set("reasons", .array(reasons.map { .string($0) }))
+        e.set("priority", .int(priority))
+        e.set("cues", cues(session))
+        e.set("intents", .array(session.intents.map { .string($0.rawValue) }))
+        return e
+    }
+
+    public static func end(_ session: Session, seq: Int, at time: Date) -> TranscriptEvent {
+        var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "system")
+        e.set("event", .string("end"))
+        e.set("outcome", .string(session.outcome.rawValue))
+        if !session.handoffReasons.isEmpty { e.set("reasons", .array(session.handoffReasons.map { .string($0) })) }
+        e.set("intents", .array(session.intents.map { .string($0.rawValue) }))
+        e.set("cues", cues(session))
+        return e
+    }
+
+    static func cues(_ session: Session) -> JSONValue {
+        .object([
+            ("frustration", .double((session.frustration * 1000).rounded() / 1000)), ("frustrated", .bool(session.frustration >= 0.5)),
+            ("elderly", .bool(session.elderly)), ("dialect", session.dialect.map { .string($0.rawValue) } ?? .null),
+        ])
+    }
+}
