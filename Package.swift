@@ -17,10 +17,13 @@ let package = Package(
             name: "SwitchboardCore",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "SwitchboardStore", dependencies: ["SwitchboardCore", "CSQLite"]),
         .executableTarget(
             name: "switchboard",
             dependencies: [
                 "SwitchboardCore",
+                "SwitchboardStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -30,11 +33,12 @@ let package = Package(
             // Labelled data the tests read from the source tree, not bundled resources.
             exclude: ["DevSet"]
         ),
+        .testTarget(name: "SwitchboardStoreTests", dependencies: ["SwitchboardStore", "SwitchboardCore"]),
     ]
 )
 
-// One set of Swift settings for every target.
-for target in package.targets {
+// One set of Swift settings for every target (a system library has no Swift to set them on).
+for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     target.swiftSettings = settings
