@@ -22,6 +22,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print the figures as one JSON object.")
     var json = false
 
+    @Flag(help: "Time whole conversation turns (understand, dialogue step, transcript events) instead of classification alone.")
+    var turns = false
+
     func validate() throws {
         guard count >= 1000 else { throw ValidationError("--count must be at least 1000, got \(count)") }
         guard distinct >= 1 else { throw ValidationError("--distinct must be at least 1, got \(distinct)") }
@@ -36,6 +39,7 @@ struct Bench: ParsableCommand {
             StandardError.write("switchboard bench: the rule set has no examples to build a workload from\n")
             throw ExitCode(1)
         }
+        if turns { return try benchTurns(ruleSet, workload: workload, loadMs: loadMs) }
         // One classifier for the run, as a chat loop or a replay keeps one per thread.
         let classifier = Classifier(ruleSet)
         // Warm-up: caches, lazily built string storage.
@@ -73,5 +77,59 @@ struct Bench: ParsableCommand {
                          percentile(0.5), percentile(0.9), percentile(0.99), percentile(0.999), Double(latencies.last!) / 1000))
         }
         if sink == 42 { print("") }  // keeps the optimizer from dropping the work
+    }
+
+    /// Conversations of up to eight messages from the workload, each turn timed with its
+    /// transcript events built and serialized into a buffer, as the log writer takes them.
+    func benchTurns(_ ruleSet: RuleSet, workload: [String], loadMs: Double) throws {
+        let engine = DialogueEngine(rules: ruleSet)
+        let classifier = Classifier(ruleSet)
+        let now = Date()
+        let store = InMemoryOperatorData(ruleSet: ruleSet, now: now)
+        let customers = ruleSet.demoAccounts.map(\.account.phone)
+        var buffer = ""
+        buffer.reserveCapacity(1 << 20)
+        var sessions = 0
+        func conversation() -> Conversation {
+            sessions += 1
+            let c = Conversation(id: "bench-\(sessions)", engine: engine, classifier: classifier, store: store,
+                                 customer: customers.isEmpty ? nil : customers[sessions % customers.count], clock: { now })
+            _ = c.open()
+            return c
+        }
+        var current = conversation()
+        var latencies = [UInt64](repeating: 0, count: count)
+        var sink = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<count {
+            if i % 8 == 0 || current.session.handedOff || current.session.ended { current = conversation() }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let result = current.receive(workload[i % workload.count])
+            for event in result.events {
+                buffer += event.line
+                buffer += "\n"
+            }
+            latencies[i] = DispatchTime.now().uptimeNanoseconds - t0
+            sink &+= result.replies.count
+            if buffer.utf8.count > 1 << 20 { buffer.removeAll(keepingCapacity: true) }
+        }
+        let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        latencies.sort()
+        func percentile(_ p: Double) -> Double {
+            Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
+        }
+        let mean = total * 1e6 / Double(count)
+        if json {
+            print(JSONValue.object([
+                ("load_ms", .double(loadMs)), ("turns", .int(count)), ("sessions", .int(sessions)),
+                ("per_second", .double((Double(count) / total).rounded())), ("mean_us", .double(mean)),
+                ("p50_us", .double(percentile(0.5))), ("p99_us", .double(percentile(0.99))),
+            ]).serialized())
+        } else {
+            print("turns: \(count) customer messages in \(sessions) conversations (in-memory account data, events serialized)")
+            print(String(format: "throughput: %.0f turns/s   mean %.2f µs   p50 %.2f  p99 %.2f  p99.9 %.2f µs",
+                         Double(count) / total, mean, percentile(0.5), percentile(0.99), percentile(0.999)))
+        }
+        if sink == 42 { print("") }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchboardCore
+import SwitchboardStore
 
 /// `switchboard chat`: one conversation on standard input and output.
 struct Chat: ParsableCommand {
@@ -94,8 +95,16 @@ extension TranscriptEvent {
 }
 
 extension RuleOptions {
-    /// The operator data for a live conversation: the demo data in memory until the SQLite store lands.
+    /// The operator data for a live conversation: the SQLite database at `--db`, created and seeded
+    /// with the demo accounts on first use.
     func openStore(_ ruleSet: RuleSet) throws -> any OperatorData {
-        InMemoryOperatorData(ruleSet: ruleSet, now: Date())
+        do {
+            let store = try SQLiteOperatorData(path: db, ruleSet: ruleSet, now: Date())
+            store.readFailed = { error in StandardError.write("switchboard: database read failed: \(error)\n") }
+            return store
+        } catch {
+            StandardError.write("switchboard: \(error)\n")
+            throw ExitCode(1)
+        }
     }
 }

@@ -100,6 +100,6 @@ public struct DialogueData: Sendable {
         "ask_addon", "addon_already", "addon_disclosure", "addon_subscribed", "addon_not_active",
         "addon_cancel_disclosure", "addon_unsubscribed", "addon_unsubscribed_refund", "ask_fault_type", "ask_place",
         "ask_since", "repair_ticket", "repair_status", "repair_none", "ask_complaint", "complaint_ticket",
-        "complaint_repeat", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
+        "complaint_repeat", "refund_pending", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
     ]
 }

@@ -5,7 +5,7 @@ import Foundation
 /// type holds only the mechanisms. Account data is read and changed through `OperatorData`, so the
 /// same steps run against SQLite in `chat` and against an in-memory copy in tests and replay; the
 /// clock comes in with each message.
-public struct DialogueEngine: Sendable {
+public final class DialogueEngine: Sendable {
     public let rules: RuleSet
     let calendar: Calendar
 
@@ -129,10 +129,20 @@ struct Turn {
 
     func render(_ key: String, _ values: [String: String] = [:]) -> String {
         guard let template = engine.dialogue.responses[key] else { return key }
-        var text = template.template(language, simple: session.simpleMode)
-        guard text.contains("{") else { return text }
-        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
-        return text
+        let text = template.template(language, simple: session.simpleMode)
+        guard !values.isEmpty, text.utf8.contains(0x7B) else { return text }
+        // `{name}` → value in one pass (Foundation's replacingOccurrences cost more than a turn).
+        var out = ""
+        var rest = text[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else { break }
+            let name = String(rest[rest.index(after: open)..<close])
+            if let value = values[name] { out += value } else { out += rest[open...close] }
+            rest = rest[rest.index(after: close)...]
+        }
+        out += rest
+        return out
     }
 
     mutating func handOff(_ reasons: [String]) {
@@ -160,8 +170,7 @@ struct Turn {
             say("handoff_waiting")
             return
         }
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        if c.intent == "human.request" || (session.simpleMode && policy.humanShortcuts.contains(trimmed)) {
+        if c.intent == "human.request" || (session.simpleMode && policy.humanShortcuts.contains(raw.trimmingSpaces().lowercased())) {
             remember(c.intent == "human.request" ? c.intent : "human.request")
             handOff(["customer_request"])
             return
@@ -370,7 +379,7 @@ struct Turn {
             } else if slot?.freeText == true {
                 understood()
                 var next = flow
-                next.values[name] = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+                next.values[name] = raw.trimmingSpaces()
                 next.awaiting = nil
                 advance(next, definition)
             } else {

@@ -182,6 +182,13 @@ extension Turn {
             return
         }
         let values = ["item": line.item[language] ?? "", "amount": engine.money(line.amount), "month": engine.monthName(bill.month, language)]
+        // Already being handled: say so, never file the same refund or dispute twice.
+        let summaryTag = "\(line.code ?? line.kind.rawValue) \(bill.month)"
+        if let open = store.tickets(phone: account.phone).first(where: {
+            ($0.kind == .refund || $0.kind == .dispute) && $0.status == "open" && $0.summary.hasSuffix(summaryTag)
+        }) {
+            return say("refund_pending", values.merging(["ticket": open.id, "deadline": engine.day(open.dueAt, language)]) { $1 })
+        }
         do {
             if line.kind == .addon && !line.ordered, let code = line.code {
                 // Unsolicited value-added service: stop it and refund it, no argument.

@@ -31,8 +31,30 @@ public struct TranscriptEvent: Sendable {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month, day, rest / 3600, rest % 3600 / 60, rest % 60,
-                      Int(ms % 1000))
+        // Digits written by hand: String(format:) cost more than the rest of a turn.
+        var bytes = [UInt8](repeating: 0, count: 24)
+        func put(_ value: Int, _ at: Int, _ width: Int) {
+            var v = value
+            for k in stride(from: at + width - 1, through: at, by: -1) {
+                bytes[k] = UInt8(0x30 + v % 10)
+                v /= 10
+            }
+        }
+        put(year, 0, 4)
+        bytes[4] = 0x2D
+        put(month, 5, 2)
+        bytes[7] = 0x2D
+        put(day, 8, 2)
+        bytes[10] = 0x54
+        put(rest / 3600, 11, 2)
+        bytes[13] = 0x3A
+        put(rest % 3600 / 60, 14, 2)
+        bytes[16] = 0x3A
+        put(rest % 60, 17, 2)
+        bytes[19] = 0x2E
+        put(Int(ms % 1000), 20, 3)
+        bytes[23] = 0x5A
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -60,6 +60,12 @@ public enum JSONValue: Sendable, Equatable {
     /// Escapes per RFC 8259; every control character becomes a `\u` escape.
     static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Most strings need no escape at all: copied whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

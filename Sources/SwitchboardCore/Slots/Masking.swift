@@ -5,6 +5,14 @@
 public enum Masking {
     /// The text with every phone, ID-card and bank-card number masked.
     public static func mask(_ text: String) -> String {
+        // Every personal number has at least 11 digits (ASCII or full-width EF BC 90–99).
+        var digits = 0
+        var previous: (UInt8, UInt8) = (0, 0)
+        for b in text.utf8 {
+            if (0x30...0x39).contains(b) || (previous == (0xEF, 0xBC) && (0x90...0x99).contains(b)) { digits += 1 }
+            previous = (previous.1, b)
+        }
+        guard digits >= 11 else { return text }
         let scalars = Array(text.unicodeScalars)
         guard scalars.contains(where: { digit($0) != nil }) else { return text }
         var out = String.UnicodeScalarView()

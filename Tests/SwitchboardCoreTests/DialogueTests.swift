@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+@testable import SwitchboardCore
+
+/// A conversation against the demo data at the conversation tests' fixed clock.
+func talk(_ messages: [String], customer: String? = nil) throws -> (Conversation, [TurnResult]) {
+    let ruleSet = try Repo.ruleSet()
+    let engine = DialogueEngine(rules: ruleSet)
+    let store = InMemoryOperatorData(ruleSet: ruleSet, now: ConversationTest.clock)
+    let conversation = Conversation(id: "t", engine: engine, classifier: Classifier(ruleSet), store: store, customer: customer,
+                                    clock: { ConversationTest.clock })
+    var results = [conversation.open()]
+    for message in messages { results.append(conversation.receive(message)) }
+    return (conversation, results)
+}
+
+@Suite struct DialogueTests {
+    @Test func everyConversationTestPasses() throws {
+        let ruleSet = try Repo.ruleSet()
+        let (tests, diagnostics) = ConversationTest.load([Repo.root.appendingPathComponent("transcripts/tests").path])
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        #expect(tests.count >= 1)
+        let engine = DialogueEngine(rules: ruleSet)
+        let classifier = Classifier(ruleSet)
+        for test in tests {
+            let failures = test.run(ruleSet, engine: engine, classifier: classifier)
+            #expect(failures.isEmpty, "\(test.name): \(failures.joined(separator: "\n"))")
+        }
+    }
+
+    @Test func accountQuestionsAskForPhoneThenPINAndAnswerOnlyAfterIt() throws {
+        let (conversation, results) = try talk(["话费还剩多少", "13800000001", "123456"])
+        #expect(results[1].replies.joined().contains("手机号码"))
+        #expect(results[2].replies.joined().contains("服务密码"))
+        #expect(!results[2].replies.joined().contains("86.50"))
+        #expect(results[3].replies.joined().contains("86.50"))
+        #expect(conversation.session.customer == "13800000001")
+    }
+
+    @Test func thePINIsNeverWrittenToTheTranscript() throws {
+        let (conversation, results) = try talk(["查一下余额", "13800000001 123456", "我的服务密码是123456对吗"])
+        let lines = (results.flatMap(\.events) + conversation.close()).map(\.line)
+        #expect(!lines.joined().contains("123456"))
+        #expect(lines.joined().contains("138****0001"))
+    }
+
+    @Test func threeWrongPINsHandOffForSecurity() throws {
+        let (conversation, results) = try talk(["查账单", "13800000001", "000000", "111111", "222222"])
+        #expect(results[3].replies.joined().contains("2"))
+        #expect(results[5].handedOff)
+        #expect(conversation.session.handoffReasons.contains("security"))
+        #expect(conversation.session.customer == nil)
+    }
+
+    @Test func anotherAccountsDataIsNeverShown() throws {
+        // Identified as the first customer; the business customer's arrears never appear.
+        let (_, results) = try talk(["我的余额", "13900000003的余额是多少"], customer: "13800000001")
+        let said = results.flatMap(\.replies).joined()
+        #expect(said.contains("86.50"))
+        #expect(!said.contains("215"))
+    }
+
+    @Test func personalNumbersAreMaskedInEveryEvent() throws {
+        let (conversation, results) = try talk([
+            "我的号码是13812345678，身份证110101199003074513，银行卡6222021234567890123 扣款失败了",
+        ])
+        let text = (results.flatMap(\.events) + conversation.close()).map(\.line).joined()
+        for raw in ["13812345678", "110101199003074513", "6222021234567890123"] { #expect(!text.contains(raw)) }
+        #expect(text.contains("138****5678"))
+    }
+
+    @Test func aPlanChangeIsDisclosedAndWaitsForAnExplicitYes() throws {
+        let (conversation, results) = try talk(["我要换成畅享99", "你好"], customer: "13800000001")
+        let disclosure = results[1].replies.joined()
+        for part in ["99.00", "30GB", "500分钟", "12月1日", "确认"] { #expect(disclosure.contains(part), "\(part)") }
+        #expect(conversation.session.state == "plan.change:confirm")
+        // A greeting is not a yes: nothing changes.
+        #expect(!results[2].replies.joined().contains("已为您办理"))
+    }
+
+    @Test func aSeniorsOnlyPlanIsRefusedToAYoungerCustomer() throws {
+        let (_, results) = try talk(["帮我办老年关爱套餐"], customer: "13800000001")
+        #expect(results[1].replies.joined().contains("60岁"))
+    }
+
+    @Test func theThirdFallbackInARowHandsOff() throws {
+        let (conversation, results) = try talk(["asdf qwer", "blorp zzk", "xkcd frobnicate"])
+        #expect(!results[2].handedOff)
+        #expect(results[3].handedOff)
+        #expect(conversation.session.handoffReasons.contains("repeated_fallback"))
+    }
+
+    @Test func anElderlyAccountIsOfferedAPersonFirst() throws {
+        let (conversation, results) = try talk(["0"], customer: "13800000002")
+        #expect(results[0].replies.joined().contains("人工"))
+        #expect(results[1].handedOff)
+        #expect(Set(conversation.session.handoffReasons) == ["customer_request", "elderly_assist"])
+    }
+
+    @Test func replayReRunsSessionsAndCountsMalformedLines() throws {
+        let ruleSet = try Repo.ruleSet()
+        let lines = """
+            {"session":"a","role":"customer","text":"我要转人工"}
+            not json at all
+            {"session":"b","role":"customer","text":"今天天气怎么样","customer":"137****0004"}
+            {"session":"b","role":"system","event":"end","outcome":"resolved"}
+            """
+        var skipped = 0
+        let sessions = Replay.sessions(fromLines: lines.split(separator: "\n"), skipped: &skipped)
+        #expect(skipped == 1)
+        #expect(sessions.map(\.id) == ["a", "b"])
+        let replay = Replay(ruleSet: ruleSet)
+        #expect(replay.account(for: "137****0004") == "13700000004")
+        let results = sessions.map { replay.run($0, now: ConversationTest.clock) }
+        #expect(results[0].outcome == .handoff)
+        #expect(results[0].handoffReasons == ["customer_request"])
+        let report = Replay.report(results, turns: 2, skipped: skipped).serialized()
+        #expect(report.contains(#""sessions":2"#))
+        #expect(report.contains(#""changed":1"#))
+        #expect(report.contains(#""skipped_lines":1"#))
+    }
+}
