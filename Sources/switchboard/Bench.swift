@@ -87,8 +87,8 @@ struct Bench: ParsableCommand {
         let now = Date()
         let store = InMemoryOperatorData(ruleSet: ruleSet, now: now)
         let customers = ruleSet.demoAccounts.map(\.account.phone)
-        var buffer = ""
-        buffer.reserveCapacity(1 << 20)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 21)
         var sessions = 0
         func conversation() -> Conversation {
             sessions += 1
@@ -106,12 +106,12 @@ struct Bench: ParsableCommand {
             let t0 = DispatchTime.now().uptimeNanoseconds
             let result = current.receive(workload[i % workload.count])
             for event in result.events {
-                buffer += event.line
-                buffer += "\n"
+                event.write(to: &buffer)
+                buffer.append(0x0A)
             }
             latencies[i] = DispatchTime.now().uptimeNanoseconds - t0
             sink &+= result.replies.count
-            if buffer.utf8.count > 1 << 20 { buffer.removeAll(keepingCapacity: true) }
+            if buffer.count > 1 << 20 { buffer.removeAll(keepingCapacity: true) }
         }
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         latencies.sort()

@@ -32,12 +32,12 @@ final class TranscriptFile {
 
     func append(_ events: [TranscriptEvent]) {
         guard !events.isEmpty else { return }
-        var text = ""
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024 * events.count)
         for event in events {
-            text += event.line
-            text += "\n"
+            event.write(to: &bytes)
+            bytes.append(0x0A)
         }
-        var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }

@@ -74,6 +74,10 @@ public struct DialoguePolicy: Sendable, Equatable {
     /// Words after a number that make it gigabytes or minutes, when a customer says what they use.
     public var dataUnits: [String] = ["g", "gb", "个g"]
     public var minuteUnits: [String] = ["分钟", "min", "mins", "minutes"]
+    /// Words that join two questions in one message ("查话费顺便看看流量").
+    public var joiners: [String] = ["顺便", "另外", "还有", " and ", " also "]
+    /// Words that make a contested charge a question ("为什么扣我12块"): explained before a dispute.
+    public var whyWords: [String] = ["为什么", "为啥", "怎么会", "why", "what is this", "what's this"]
     /// Words that say a payment failed.
     public var paymentFailedWords: [String] = ["失败", "没成功", "failed", "didn't go through", "declined"]
 
@@ -100,6 +104,6 @@ public struct DialogueData: Sendable {
         "ask_addon", "addon_already", "addon_disclosure", "addon_subscribed", "addon_not_active",
         "addon_cancel_disclosure", "addon_unsubscribed", "addon_unsubscribed_refund", "ask_fault_type", "ask_place",
         "ask_since", "repair_ticket", "repair_status", "repair_none", "ask_complaint", "complaint_ticket",
-        "complaint_repeat", "refund_pending", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
+        "complaint_repeat", "refund_pending", "dispute_offer", "dispute_declined", "recommend_plan", "repair_team", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
     ]
 }

@@ -51,6 +51,7 @@ public final class DialogueEngine: Sendable {
         var turn = Turn(engine: self, session: session)
         turn.now = now
         turn.store = store
+        turn.classifier = classifier
         turn.run(understood, raw: text)
         session = turn.session
         return (understood, turn.effects)
@@ -110,6 +111,11 @@ struct Turn {
     var effects: [Effect] = []
     var now = Date(timeIntervalSince1970: 0)
     var store: (any OperatorData)?
+    var classifier: Classifier?
+    var pendingSecond: (FlowDefinition, Classification)? {
+        get { session.pendingSecond.map { ($0.definition, $0.classification) } }
+        set { session.pendingSecond = newValue.map { Session.PendingQuestion(definition: $0.0, classification: $0.1) } }
+    }
 
     init(engine: DialogueEngine, session: Session) {
         self.engine = engine
@@ -175,8 +181,15 @@ struct Turn {
             handOff(["customer_request"])
             return
         }
+        // An offer made in the last reply ("shall I register a dispute?") holds for one turn.
+        let offer = session.offer
+        session.offer = nil
         if let flow = session.flow, let awaiting = flow.awaiting {
             continueFlow(flow, awaiting: awaiting, c, raw: raw)
+        } else if let offer, c.intent == "affirm", let definition = engine.dialogue.flows[offer] {
+            understood()
+            remember(c.intent)
+            start(definition, c)
         } else {
             route(c, raw: raw)
         }
@@ -208,16 +221,17 @@ struct Turn {
         if let flow = engine.dialogue.flows[intent] {
             understood()
             remember(intent)
-            // Two questions in one message ("查话费顺便看看流量"): both answered.
-            if flow.isOneShot, let second = c.candidates.dropFirst().first,
-                second.confidence >= rules.scoring.confidenceFloor, second.intent != intent,
+            // Two questions joined in one message ("查话费顺便看看流量"): each part is understood on
+            // its own, and when they ask for two different answers, both are given.
+            if flow.isOneShot, let (first, second) = split(raw), first.intent != second.intent,
+                let firstFlow = engine.dialogue.flows[first.intent], firstFlow.isOneShot,
                 let secondFlow = engine.dialogue.flows[second.intent], secondFlow.isOneShot
             {
-                start(flow, c)
-                if session.flow == nil && !session.handedOff {
-                    remember(second.intent)
-                    start(secondFlow, c)
-                }
+                session.intents.removeLast()
+                remember(first.intent)
+                start(firstFlow, first)
+                pendingSecond = (secondFlow, second)
+                if session.flow == nil && !session.handedOff { serveSecond() }
                 return
             }
             start(flow, c)
@@ -253,6 +267,34 @@ struct Turn {
         default:
             fallback(c)
         }
+    }
+
+    /// The message cut at the first joining word, each side understood alone; nil when it has none.
+    func split(_ raw: String) -> (Classification, Classification)? {
+        guard let classifier else { return nil }
+        let lower = raw.lowercased()
+        for joiner in policy.joiners {
+            guard let range = lower.range(of: joiner) else { continue }
+            let left = String(lower[..<range.lowerBound]).trimmingSpaces()
+            let right = String(lower[range.upperBound...]).trimmingSpaces()
+            guard !left.isEmpty, !right.isEmpty else { continue }
+            let a = classifier.classify(left)
+            let b = classifier.classify(right)
+            guard a.confidence >= rules.scoring.confidenceFloor, b.confidence >= rules.scoring.confidenceFloor,
+                a.intent != .outOfScope, b.intent != .outOfScope
+            else { return nil }
+            return (a, b)
+        }
+        return nil
+    }
+
+    /// The second question of a two-question message, once the first is answered (after
+    /// verification, when the first needed it).
+    mutating func serveSecond() {
+        guard let (definition, c) = pendingSecond else { return }
+        pendingSecond = nil
+        remember(definition.intent)
+        start(definition, c)
     }
 
     mutating func understood() {
@@ -295,6 +337,20 @@ struct Turn {
             if let value = c.slots[name] { flow.values[name] = value }
         }
         flow.values["said"] = c.text
+        for slot in definition.slots where slot.freeText {
+            switch slot.name.rawValue {
+            case "usage":
+                let (data, voice) = parseUsage(c.text)
+                if data > 0 || voice > 0 { flow.values[slot.name] = c.text }
+            case "complaint":
+                // A complaint told in full in the first message is not asked for again.
+                let han = c.text.unicodeScalars.filter { Scalar.isHan($0.value) }.count
+                let words = c.text.split(whereSeparator: { $0 == " " }).count
+                if han >= 12 || words >= 9 { flow.values[slot.name] = c.text }
+            default:
+                break
+            }
+        }
         if let phone = c.slots[.phone], session.customer == nil { session.claimedPhone = phone }
         advance(flow, definition)
     }
@@ -355,7 +411,14 @@ struct Turn {
             route(c, raw: raw)
             return
         }
-        if c.intent == "cancel" || (c.intent == "deny" && awaiting != .confirmation) {
+        let answersTheQuestion: Bool
+        switch awaiting {
+        case .phone: answersTheQuestion = c.slots[.phone] != nil
+        case .pin: answersTheQuestion = c.slots[.pin] != nil || c.slots[.phone] != nil
+        case .slot(let name): answersTheQuestion = c.slots[name] != nil
+        case .confirmation: answersTheQuestion = false
+        }
+        if !answersTheQuestion && (c.intent == "cancel" || (c.intent == "deny" && awaiting != .confirmation)) {
             understood()
             remember(c.intent)
             session.flow = nil
@@ -368,6 +431,28 @@ struct Turn {
             identify(flow, definition, awaiting, c)
         case .slot(let name):
             let slot = definition.slots.first { $0.name == name }
+            if name.rawValue == "usage", session.customer == nil, let phone = c.slots[.phone] {
+                // "Use my account instead": verify, then recommend from the real usage.
+                understood()
+                session.claimedPhone = phone
+                var next = flow
+                next.awaiting = .pin
+                session.flow = next
+                say("ask_pin")
+                return
+            }
+            // A place, a time, a complaint: whatever the customer says is the answer, unless it is
+            // plainly another question (a balance check while giving the address).
+            if slot?.freeText == true && name.rawValue != "usage"
+                && (name.rawValue == "complaint" || c.confidence < 0.9 || !digression(c, flow: flow))
+            {
+                understood()
+                var next = flow
+                next.values[name] = raw.trimmingSpaces()
+                next.awaiting = nil
+                advance(next, definition)
+                return
+            }
             if let value = c.slots[name] {
                 understood()
                 var next = flow
@@ -376,7 +461,7 @@ struct Turn {
                 advance(next, definition)
             } else if digression(c, flow: flow) {
                 return
-            } else if slot?.freeText == true {
+            } else if slot?.freeText == true, name.rawValue != "usage" || parseUsage(raw) != (0, 0) {
                 understood()
                 var next = flow
                 next.values[name] = raw.trimmingSpaces()
@@ -391,18 +476,24 @@ struct Turn {
                 }
             }
         case .confirmation:
-            if c.intent == "affirm" {
+            // "确认退订" restates the action: a yes, unless it is negated.
+            if c.intent == "affirm" || (c.intent == flow.intent && !c.text.contains("不")) {
                 understood()
                 remember(c.intent)
                 var next = flow
                 next.awaiting = nil
+                if next.values["confirmed"] != nil { next.values["confirmed"] = "yes" }
                 session.flow = nil
                 act(definition, next)
             } else if c.intent == "deny" {
                 understood()
                 remember(c.intent)
                 session.flow = nil
-                say(definition.action == .privacy ? "privacy_done" : "plan_change_cancelled")
+                switch definition.action {
+                case .privacy: say("privacy_done")
+                case .dispute: say("dispute_declined")
+                default: say("plan_change_cancelled")
+                }
             } else if digression(c, flow: flow) {
                 return
             } else {
@@ -476,14 +567,16 @@ struct Turn {
         if store.verify(phone: phone, pin: pin) {
             session.customer = phone
             session.failedVerifications = 0
-            if let account = store.account(phone: phone), account.age >= policy.offerPersonFromAge, !session.offeredPerson {
-                session.offeredPerson = true
+            if let account = store.account(phone: phone), account.age >= policy.offerPersonFromAge {
+                session.elderly = true
                 session.simpleMode = true
+                session.offeredPerson = true
             }
             say("verified")
             var next = flow
             next.awaiting = nil
             advance(next, definition)
+            if session.flow == nil && !session.handedOff { serveSecond() }
             return
         }
         session.failedVerifications += 1

@@ -158,15 +158,23 @@ extension Turn {
     }
 
     mutating func explain(_ bill: Bill, _ line: BillLine) {
+        session.slots[.amount] = engine.money(line.amount)
         say("charge_explained", [
             "month": engine.monthName(bill.month, language), "item": line.item[language] ?? "",
             "amount": engine.money(line.amount), "rule": line.rule[language] ?? "",
         ])
+        session.offer = "billing.dispute"
+        say("dispute_offer")
     }
 
     mutating func dispute(_ flow: Session.ActiveFlow) {
         guard let account, let store else { return say("error") }
         var target = charge(flow)
+        if target == nil, let explained = session.slots[.amount] {
+            var withAmount = flow
+            withAmount.values[.amount] = explained
+            target = charge(withAmount)
+        }
         if target == nil, let last = store.bills(phone: account.phone).first,
             let unordered = last.lines.first(where: { !$0.ordered })
         {
@@ -182,6 +190,14 @@ extension Turn {
             return
         }
         let values = ["item": line.item[language] ?? "", "amount": engine.money(line.amount), "month": engine.monthName(bill.month, language)]
+        // An ordinary charge is explained first (the bill line and its tariff rule); a dispute is
+        // filed only when the customer still wants one.
+        let said = (flow.values["said"] ?? "").lowercased()
+        if line.ordered && policy.whyWords.contains(where: { said.contains($0) }) {
+            // The charge explained; a yes, or "那我要申请退费", next disputes this one.
+            explain(bill, line)
+            return
+        }
         // Already being handled: say so, never file the same refund or dispute twice.
         let summaryTag = "\(line.code ?? line.kind.rawValue) \(bill.month)"
         if let open = store.tickets(phone: account.phone).first(where: {
@@ -302,7 +318,7 @@ extension Turn {
         } else if currentCost != nil {
             say("recommend_costs_more", values.merging(["extra": engine.money(-difference)]) { $1 })
         } else {
-            say("recommend_saving", values.merging(["saving": "-"]) { $1 })
+            say("recommend_plan", values)
         }
     }
 
@@ -383,7 +399,9 @@ extension Turn {
         guard let ticket = store.tickets(phone: account.phone).first(where: { $0.kind == .repair && $0.status == "open" }) else {
             return say("repair_none")
         }
-        say("repair_status", ["ticket": ticket.id, "summary": ticket.summary, "owner": ticket.owner,
+        let what = ticket.faultType.map { render("fault." + $0) } ?? ticket.summary
+        let summary = [what, ticket.place ?? ""].filter { !$0.isEmpty }.joined(separator: language == .zh ? "，" : ", ")
+        say("repair_status", ["ticket": ticket.id, "summary": summary, "owner": ticket.owner == "Repair team" ? render("repair_team") : ticket.owner,
                               "due": engine.dayAndTime(ticket.dueAt, language)])
     }
 

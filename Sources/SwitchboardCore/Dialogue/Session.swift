@@ -48,6 +48,20 @@ public struct Session: Sendable, Equatable {
     public var ended = false
     public var offeredPerson = false
     public var turns = 0
+    /// A follow-up the bot just offered (a dispute after explaining a charge): a yes starts it.
+    public var offer: IntentID?
+    /// The second of two questions asked in one message, waiting for the first to be answered.
+    public var pendingSecond: PendingQuestion?
+
+    /// A question put aside for a moment.
+    public struct PendingQuestion: Sendable, Equatable {
+        public var definition: FlowDefinition
+        public var classification: Classification
+
+        public static func == (a: PendingQuestion, b: PendingQuestion) -> Bool {
+            a.definition == b.definition && a.classification.text == b.classification.text
+        }
+    }
 
     public init(id: String, language: Language = .zh, channel: String = "chat", customer: String? = nil) {
         self.id = id

@@ -13,7 +13,16 @@ public struct TranscriptEvent: Sendable {
         if let index = fields.firstIndex(where: { $0.0 == key }) { fields[index].1 = value } else { fields.append((key, value)) }
     }
 
-    public var line: String { JSONValue.object(fields).serialized() }
+    public var line: String {
+        var bytes: [UInt8] = []
+        write(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the event as one JSON line (without the newline).
+    public func write(to bytes: inout [UInt8]) {
+        JSONValue.object(fields).write(to: &bytes)
+    }
 
     /// RFC 3339 in UTC with milliseconds, written by hand (a formatter per event costs more than a turn).
     public static func timestamp(_ date: Date) -> String {

@@ -17,7 +17,7 @@ public enum JSONValue: Sendable, Equatable {
     /// The compact JSON text of this value.
     public func serialized() -> String {
         var out = ""
-        out.reserveCapacity(128)
+        out.reserveCapacity(512)
         write(to: &out)
         return out
     }
@@ -83,5 +83,65 @@ public enum JSONValue: Sendable, Equatable {
             }
         }
         out += "\""
+    }
+
+    /// Appends the compact JSON text as UTF-8 bytes: the transcript writer's path, several
+    /// times faster than building a String piece by piece.
+    public func write(to out: inout [UInt8]) {
+        switch self {
+        case .null: out += "null".utf8
+        case .bool(let b): out += (b ? "true" : "false").utf8
+        case .int(let i): out += String(i).utf8
+        case .double(let d): out += JSONValue.format(d).utf8
+        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .array(let items):
+            out.append(0x5B)
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(0x2C) }
+                item.write(to: &out)
+            }
+            out.append(0x5D)
+        case .object(let pairs):
+            out.append(0x7B)
+            for (i, (key, value)) in pairs.enumerated() {
+                if i > 0 { out.append(0x2C) }
+                JSONValue.writeString(key, to: &out)
+                out.append(0x3A)
+                value.write(to: &out)
+            }
+            out.append(0x7D)
+        }
+    }
+
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        var s = s
+        s.withUTF8 { bytes in
+            var start = 0
+            for (i, b) in bytes.enumerated() {
+                var escape: [UInt8]?
+                switch b {
+                case 0x22: escape = [0x5C, 0x22]
+                case 0x5C: escape = [0x5C, 0x5C]
+                case 0x0A: escape = [0x5C, 0x6E]
+                case 0x0D: escape = [0x5C, 0x72]
+                case 0x09: escape = [0x5C, 0x74]
+                case 0..<0x20, 0x7F:
+                    let hex = Array(String(b, radix: 16).utf8)
+                    escape = Array("\\u00".utf8) + (hex.count == 1 ? [0x30] : []) + hex
+                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                    // U+2028 and U+2029 end lines in JavaScript: escaped like control characters.
+                    escape = Array((bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
+                default:
+                    break
+                }
+                guard let escape else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
+                out += escape
+                start = b == 0xE2 ? i + 3 : i + 1
+            }
+            if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
+        }
+        out.append(0x22)
     }
 }

@@ -5,14 +5,28 @@
 public enum Masking {
     /// The text with every phone, ID-card and bank-card number masked.
     public static func mask(_ text: String) -> String {
-        // Every personal number has at least 11 digits (ASCII or full-width EF BC 90–99).
-        var digits = 0
+        // Every personal number is a run of at least 11 digits (ASCII or full-width EF BC 90–99),
+        // possibly grouped by single spaces or hyphens: most texts have none and are returned as
+        // they are. Letters before the digits (RP20261127001) still count: the full check decides.
+        var run = 0
+        var longest = 0
+        var separator = false
         var previous: (UInt8, UInt8) = (0, 0)
         for b in text.utf8 {
-            if (0x30...0x39).contains(b) || (previous == (0xEF, 0xBC) && (0x90...0x99).contains(b)) { digits += 1 }
+            if (0x30...0x39).contains(b) || (previous == (0xEF, 0xBC) && (0x90...0x99).contains(b)) {
+                run += 1
+                longest = max(longest, run)
+                separator = false
+            } else if (b == 0x20 || b == 0x2D) && run > 0 && !separator {
+                separator = true
+            } else if !(b == 0xEF || (previous.1 == 0xEF && b == 0xBC)) {
+                run = 0
+                separator = false
+            }
             previous = (previous.1, b)
         }
-        guard digits >= 11 else { return text }
+        guard longest >= 11 else { return text }
+        if !text.utf8.contains(0xEF) { return maskASCII(text) }
         let scalars = Array(text.unicodeScalars)
         guard scalars.contains(where: { digit($0) != nil }) else { return text }
         var out = String.UnicodeScalarView()
@@ -61,6 +75,62 @@ public enum Masking {
             }
         }
         return String(out)
+    }
+
+    /// The same masking over UTF-8 bytes, for text whose digits are all ASCII (nearly all text):
+    /// no scalar arrays, no sets.
+    static func maskASCII(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        func isDigit(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) }
+        func isWord(_ b: UInt8) -> Bool { isDigit(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) }
+        var positions: [Int] = []
+        var digits: [Int] = []
+        var i = 0
+        while i < bytes.count {
+            guard isDigit(bytes[i]), i == 0 || !isWord(bytes[i - 1]) || !isDigit(bytes[i - 1]) else {
+                out.append(bytes[i])
+                i += 1
+                continue
+            }
+            positions.removeAll(keepingCapacity: true)
+            var j = i
+            while j < bytes.count {
+                if isDigit(bytes[j]) {
+                    positions.append(j)
+                    j += 1
+                } else if bytes[j] == 0x20 || bytes[j] == 0x2D, j + 1 < bytes.count, isDigit(bytes[j + 1]), !positions.isEmpty {
+                    j += 1
+                } else {
+                    break
+                }
+            }
+            var idCheck: Unicode.Scalar?
+            if positions.count == 17, j < bytes.count, bytes[j] == 0x58 || bytes[j] == 0x78 { idCheck = Unicode.Scalar(bytes[j]) }
+            digits.removeAll(keepingCapacity: true)
+            for p in positions { digits.append(Int(bytes[p] - 0x30)) }
+            guard let keep = keepMask(digits: digits, idCheck: idCheck) else {
+                out.append(contentsOf: bytes[i..<j])
+                i = j
+                continue
+            }
+            var n = 0
+            for k in i..<j {
+                if n < positions.count && positions[n] == k {
+                    out.append(keep.contains(n) ? bytes[k] : 0x2A)
+                    n += 1
+                } else {
+                    out.append(bytes[k])
+                }
+            }
+            i = j
+            if idCheck != nil {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Which digit positions stay visible, or nil when the run is not a personal number.
