@@ -272,11 +272,15 @@ struct Turn {
     /// The message cut at the first joining word, each side understood alone; nil when it has none.
     func split(_ raw: String) -> (Classification, Classification)? {
         guard let classifier else { return nil }
-        let lower = raw.lowercased()
+        // Byte search: Foundation's range(of:) per joiner cost more than classifying the message.
+        let bytes = Array(raw.utf8)  // joiners are lower case; "AND" between two questions is rare
         for joiner in policy.joiners {
-            guard let range = lower.range(of: joiner) else { continue }
-            let left = String(lower[..<range.lowerBound]).trimmingSpaces()
-            let right = String(lower[range.upperBound...]).trimmingSpaces()
+            let j = Array(joiner.utf8)
+            guard !j.isEmpty, bytes.count > j.count,
+                let at = (0...(bytes.count - j.count)).first(where: { i in bytes[i] == j[0] && bytes[i..<(i + j.count)].elementsEqual(j) })
+            else { continue }
+            let left = String(decoding: bytes[..<at], as: UTF8.self).trimmingSpaces()
+            let right = String(decoding: bytes[(at + j.count)...], as: UTF8.self).trimmingSpaces()
             guard !left.isEmpty, !right.isEmpty else { continue }
             let a = classifier.classify(left)
             let b = classifier.classify(right)

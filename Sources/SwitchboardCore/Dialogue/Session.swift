@@ -26,7 +26,11 @@ public struct Session: Sendable, Equatable {
     public var language: Language
     public var channel: String
     /// The verified (or channel-authenticated) customer's phone.
-    public var customer: String?
+    public var customer: String? {
+        didSet { maskedCustomer = customer.map(Masking.mask) }
+    }
+    /// The customer's phone as logs show it (masked once, not on every event).
+    public private(set) var maskedCustomer: String?
     /// A phone the customer gave, before the PIN.
     public var claimedPhone: String?
     public var failedVerifications = 0
@@ -68,6 +72,7 @@ public struct Session: Sendable, Equatable {
         self.language = language
         self.channel = channel
         self.customer = customer
+        self.maskedCustomer = customer.map(Masking.mask)
     }
 
     /// The outcome if the session ended now.

@@ -7,7 +7,11 @@ public struct TranscriptEvent: Sendable {
 
     public init(session: String, seq: Int, at time: Date, role: String) {
         fields = [("session", .string(session)), ("seq", .int(seq)), ("ts", .string(Self.timestamp(time))), ("role", .string(role))]
+        fields.reserveCapacity(14)
     }
+
+    /// Adds a field the event does not have yet (the builders below), without a search.
+    mutating func add(_ key: String, _ value: JSONValue) { fields.append((key, value)) }
 
     public mutating func set(_ key: String, _ value: JSONValue) {
         if let index = fields.firstIndex(where: { $0.0 == key }) { fields[index].1 = value } else { fields.append((key, value)) }
@@ -71,10 +75,10 @@ extension TranscriptEvent {
     /// The session's opening event.
     public static func start(_ session: Session, seq: Int, at time: Date) -> TranscriptEvent {
         var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "system")
-        e.set("event", .string("start"))
-        e.set("channel", .string(session.channel))
-        if let customer = session.customer { e.set("customer", .string(Masking.mask(customer))) }
-        e.set("lang", .string(session.language.rawValue))
+        e.add("event", .string("start"))
+        e.add("channel", .string(session.channel))
+        if let customer = session.maskedCustomer { e.add("customer", .string(customer)) }
+        e.add("lang", .string(session.language.rawValue))
         return e
     }
 
@@ -84,45 +88,45 @@ extension TranscriptEvent {
         var text = Masking.mask(c.text)
         // The service PIN is never logged, not even as a slot: its digits become asterisks.
         if let pin = c.slots[.pin] { text = text.replacingOccurrences(of: pin, with: String(repeating: "*", count: pin.count)) }
-        e.set("text", .string(text))
-        e.set("intent", .string(c.intent.rawValue))
-        e.set("confidence", .double(c.confidence))
+        e.add("text", .string(text))
+        e.add("intent", .string(c.intent.rawValue))
+        e.add("confidence", .double(c.confidence))
         var slots = c.slots
         slots[.pin] = nil  // never written, not even masked
-        e.set("slots", .object(slots.entries.sorted { $0.name < $1.name }.map { ($0.name.rawValue, .string(Masking.mask($0.value))) }))
-        e.set("lang", .string(c.language.rawValue))
-        e.set("cues", cues(session))
+        e.add("slots", .object(slots.entries.sorted { $0.name < $1.name }.map { ($0.name.rawValue, .string(Masking.mask($0.value))) }))
+        e.add("lang", .string(c.language.rawValue))
+        e.add("cues", cues(session))
         return e
     }
 
     /// What the bot said.
     public static func bot(_ session: Session, text: String, key: String, seq: Int, at time: Date) -> TranscriptEvent {
         var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "bot")
-        e.set("text", .string(Masking.mask(text)))
-        e.set("response", .string(key))
-        e.set("state", .string(session.state))
-        if let customer = session.customer { e.set("customer", .string(Masking.mask(customer))) }
-        e.set("lang", .string(session.language.rawValue))
+        e.add("text", .string(Masking.mask(text)))
+        e.add("response", .string(key))
+        e.add("state", .string(session.state))
+        if let customer = session.maskedCustomer { e.add("customer", .string(customer)) }
+        e.add("lang", .string(session.language.rawValue))
         return e
     }
 
     public static func handoff(_ session: Session, reasons: [String], priority: Int, seq: Int, at time: Date) -> TranscriptEvent {
         var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "system")
-        e.set("event", .string("handoff"))
-        e.set("reasons", .array(reasons.map { .string($0) }))
-        e.set("priority", .int(priority))
-        e.set("cues", cues(session))
-        e.set("intents", .array(session.intents.map { .string($0.rawValue) }))
+        e.add("event", .string("handoff"))
+        e.add("reasons", .array(reasons.map { .string($0) }))
+        e.add("priority", .int(priority))
+        e.add("cues", cues(session))
+        e.add("intents", .array(session.intents.map { .string($0.rawValue) }))
         return e
     }
 
     public static func end(_ session: Session, seq: Int, at time: Date) -> TranscriptEvent {
         var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "system")
-        e.set("event", .string("end"))
-        e.set("outcome", .string(session.outcome.rawValue))
-        if !session.handoffReasons.isEmpty { e.set("reasons", .array(session.handoffReasons.map { .string($0) })) }
-        e.set("intents", .array(session.intents.map { .string($0.rawValue) }))
-        e.set("cues", cues(session))
+        e.add("event", .string("end"))
+        e.add("outcome", .string(session.outcome.rawValue))
+        if !session.handoffReasons.isEmpty { e.add("reasons", .array(session.handoffReasons.map { .string($0) })) }
+        e.add("intents", .array(session.intents.map { .string($0.rawValue) }))
+        e.add("cues", cues(session))
         return e
     }
 
