@@ -46,7 +46,8 @@ public final class DialogueEngine: Sendable {
     public func handle(_ session: inout Session, _ text: String, at now: Date, classifier: Classifier,
                        data store: any OperatorData) -> (Classification, [Effect])
     {
-        let expectsPIN = session.flow?.awaiting == .pin
+        // "13800000001 123456" answers both questions at once, so a PIN is expected from the phone question on.
+        let expectsPIN = session.flow?.awaiting == .pin || session.flow?.awaiting == .phone
         let understood = classifier.classify(text, context: ClassificationContext(expectsPIN: expectsPIN))
         var turn = Turn(engine: self, session: session)
         turn.now = now
