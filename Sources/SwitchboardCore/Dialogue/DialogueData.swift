@@ -74,6 +74,8 @@ public struct DialoguePolicy: Sendable, Equatable {
     /// Words after a number that make it gigabytes or minutes, when a customer says what they use.
     public var dataUnits: [String] = ["g", "gb", "个g"]
     public var minuteUnits: [String] = ["分钟", "min", "mins", "minutes"]
+    /// Neither yes nor no ("maybe"): a confirmation is asked again, nothing is cancelled.
+    public var unsureWords: [String] = ["maybe", "perhaps", "not sure", "也许", "可能吧", "不确定", "再想想"]
     /// Words that join two questions in one message ("查话费顺便看看流量").
     public var joiners: [String] = ["顺便", "另外", "还有", " and ", " also "]
     /// Words that make a contested charge a question ("为什么扣我12块"): explained before a dispute.
@@ -104,6 +106,6 @@ public struct DialogueData: Sendable {
         "ask_addon", "addon_already", "addon_disclosure", "addon_subscribed", "addon_not_active",
         "addon_cancel_disclosure", "addon_unsubscribed", "addon_unsubscribed_refund", "ask_fault_type", "ask_place",
         "ask_since", "repair_ticket", "repair_status", "repair_none", "ask_complaint", "complaint_ticket",
-        "complaint_repeat", "refund_pending", "dispute_offer", "dispute_declined", "recommend_plan", "repair_team", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
+        "complaint_repeat", "refund_pending", "dispute_offer", "dispute_declined", "other_number", "repair_exists", "recommend_plan", "repair_team", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
     ]
 }

@@ -219,6 +219,15 @@ struct Turn {
 
     mutating func route(_ c: Classification, raw: String) {
         let intent = c.intent
+        if let customer = session.customer, let other = c.slots[.phone], other != customer,
+            engine.dialogue.flows[intent]?.identity == true
+        {
+            // Only the verified account is ever shown; say so rather than answer for the wrong line.
+            understood()
+            remember(intent)
+            say("other_number")
+            return
+        }
         if let flow = engine.dialogue.flows[intent] {
             understood()
             remember(intent)
@@ -284,7 +293,14 @@ struct Turn {
             let right = String(decoding: bytes[(at + j.count)...], as: UTF8.self).trimmingSpaces()
             guard !left.isEmpty, !right.isEmpty else { continue }
             let a = classifier.classify(left)
-            let b = classifier.classify(right)
+            var b = classifier.classify(right)
+            // "check my balance and my data": the second part borrows the first part's verb.
+            if engine.dialogue.flows[b.intent]?.isOneShot != true, let verb = left.split(separator: " ").first,
+                left.contains(" ")
+            {
+                let borrowed = classifier.classify(verb + " " + right)
+                if engine.dialogue.flows[borrowed.intent]?.isOneShot == true { b = borrowed }
+            }
             guard a.confidence >= rules.scoring.confidenceFloor, b.confidence >= rules.scoring.confidenceFloor,
                 a.intent != .outOfScope, b.intent != .outOfScope
             else { return nil }
@@ -423,6 +439,30 @@ struct Turn {
         case .slot(let name): answersTheQuestion = c.slots[name] != nil
         case .confirmation: answersTheQuestion = false
         }
+        let isYes = c.text.lowercased().hasPrefix("yes") || c.text.hasPrefix("是") || c.text.hasPrefix("好") || c.text.hasPrefix("对")
+        if awaiting == .confirmation, c.intent == "cancel", isYes, definition.action == .unsubscribeAddon {
+            // "Yes, cancel it" to "shall I cancel the ringtone?" is a yes.
+            understood()
+            remember("affirm")
+            session.flow = nil
+            var next = flow
+            next.awaiting = nil
+            act(definition, next)
+            return
+        }
+        let lower = c.text.lowercased()
+        if awaiting == .confirmation, policy.unsureWords.contains(where: { lower.contains($0) }) {
+            // "maybe": neither yes nor no; ask again.
+            say("confirm_again")
+            return
+        }
+        if awaiting == .confirmation && (c.intent == "goodbye" || c.intent == "thanks") {
+            understood()
+            remember(c.intent)
+            session.flow = nil
+            say(definition.action == .privacy ? "privacy_done" : "plan_change_cancelled")
+            return
+        }
         if !answersTheQuestion && (c.intent == "cancel" || (c.intent == "deny" && awaiting != .confirmation)) {
             understood()
             remember(c.intent)
@@ -472,12 +512,25 @@ struct Turn {
                 next.values[name] = raw.trimmingSpaces()
                 next.awaiting = nil
                 advance(next, definition)
+            } else if slot == nil, name == .amount, let line = lineNamed(raw) {
+                // "the roaming calls": the bill line the customer names.
+                understood()
+                var next = flow
+                next.values[.amount] = String(Double(line.amount) / 100)
+                next.values["confirmed"] = "yes"
+                next.awaiting = nil
+                session.flow = nil
+                act(definition, next)
             } else {
                 session.fallbacks += 1
                 if session.fallbacks >= 3 {
                     handOff(["repeated_fallback"])
                 } else if let slot {
                     ask(slot, flow)
+                } else {
+                    // A question the action asked (which charge?): asked again.
+                    session.flow = nil
+                    act(definition, flow)
                 }
             }
         case .confirmation:

@@ -376,11 +376,28 @@ extension Turn {
         }
     }
 
+    /// The line of the last three bills whose item shares a word with `text`.
+    func lineNamed(_ text: String) -> BillLine? {
+        guard let account, let store else { return nil }
+        let words = text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).filter { $0.count >= 3 || $0.unicodeScalars.allSatisfy { Scalar.isHan($0.value) } && $0.count >= 2 }
+        for bill in store.bills(phone: account.phone).prefix(3) {
+            for line in bill.lines {
+                let item = (line.item[language] ?? "").lowercased()
+                if words.contains(where: { item.contains($0) && !["the", "and", "for"].contains($0) }) { return line }
+            }
+        }
+        return nil
+    }
+
     // MARK: Faults and complaints
 
     mutating func repairTicket(_ flow: Session.ActiveFlow) {
         guard let account, let store else { return say("error") }
         let fault = flow.values[.faultType] ?? "other"
+        // One fault, one ticket: an open one for the same fault is reported, not duplicated.
+        if let open = store.tickets(phone: account.phone).first(where: { $0.kind == .repair && $0.status == "open" && $0.faultType == fault }) {
+            return say("repair_exists", ["ticket": open.id, "due": engine.dayAndTime(open.dueAt, language)])
+        }
         let place = flow.values["place"] ?? ""
         let since = flow.values["since"] ?? ""
         do {
