@@ -74,6 +74,8 @@ public struct DialoguePolicy: Sendable, Equatable {
     /// Words after a number that make it gigabytes or minutes, when a customer says what they use.
     public var dataUnits: [String] = ["g", "gb", "个g"]
     public var minuteUnits: [String] = ["分钟", "min", "mins", "minutes"]
+    /// How a yes starts ("yes, cancel it" to "shall I cancel it?").
+    public var yesPrefixes: [String] = ["yes", "yeah", "sure", "是", "好", "对", "确认"]
     /// Neither yes nor no ("maybe"): a confirmation is asked again, nothing is cancelled.
     public var unsureWords: [String] = ["maybe", "perhaps", "not sure", "也许", "可能吧", "不确定", "再想想"]
     /// Words that join two questions in one message ("查话费顺便看看流量").

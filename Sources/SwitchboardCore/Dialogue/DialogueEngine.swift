@@ -201,7 +201,14 @@ struct Turn {
 
     mutating func updateCues(_ c: Classification, raw: String) {
         // Answer in the customer's language: a message with words in it decides.
-        if raw.unicodeScalars.contains(where: { $0.properties.isAlphabetic }) { session.language = c.language }
+        // (Chinese characters or letters, full-width included: digits, emoji and punctuation alone do not decide.)
+        if raw.unicodeScalars.contains(where: { u in
+            let v = u.value
+            return Scalar.isHan(v) || Scalar.isASCIILetter(v) || (0xFF21...0xFF3A).contains(v) || (0xFF41...0xFF5A).contains(v)
+                || (v >= 0x80 && v < 0x2000 && u.properties.isAlphabetic)
+        }) {
+            session.language = c.language
+        }
         session.frustration = min(1, session.frustration * policy.frustrationDecay + c.cues.frustration)
         if c.cues.elderly && !session.elderly {
             session.elderly = true
@@ -279,6 +286,19 @@ struct Turn {
         }
     }
 
+    /// Whether `text` contains (or, `atStart`, begins with) one of `words`, ASCII letters compared
+    /// without case: a byte search, as this runs on most turns.
+    static func mentions(_ text: String, _ words: [String], atStart: Bool = false) -> Bool {
+        let bytes = text.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+        for word in words {
+            let w = Array(word.utf8)
+            guard !w.isEmpty, bytes.count >= w.count else { continue }
+            let last = atStart ? 0 : bytes.count - w.count
+            for i in 0...last where bytes[i] == w[0] && bytes[i..<(i + w.count)].elementsEqual(w) { return true }
+        }
+        return false
+    }
+
     /// The message cut at the first joining word, each side understood alone; nil when it has none.
     func split(_ raw: String) -> (Classification, Classification)? {
         guard let classifier else { return nil }
@@ -292,7 +312,6 @@ struct Turn {
             let left = String(decoding: bytes[..<at], as: UTF8.self).trimmingSpaces()
             let right = String(decoding: bytes[(at + j.count)...], as: UTF8.self).trimmingSpaces()
             guard !left.isEmpty, !right.isEmpty else { continue }
-            let a = classifier.classify(left)
             var b = classifier.classify(right)
             // "check my balance and my data": the second part borrows the first part's verb.
             if engine.dialogue.flows[b.intent]?.isOneShot != true, let verb = left.split(separator: " ").first,
@@ -301,9 +320,12 @@ struct Turn {
                 let borrowed = classifier.classify(verb + " " + right)
                 if engine.dialogue.flows[borrowed.intent]?.isOneShot == true { b = borrowed }
             }
-            guard a.confidence >= rules.scoring.confidenceFloor, b.confidence >= rules.scoring.confidenceFloor,
-                a.intent != .outOfScope, b.intent != .outOfScope
+            guard b.confidence >= rules.scoring.confidenceFloor, b.intent != .outOfScope,
+                engine.dialogue.flows[b.intent]?.isOneShot == true
             else { return nil }
+            // The first part is read only when the second asks for a different answer.
+            let a = classifier.classify(left)
+            guard a.confidence >= rules.scoring.confidenceFloor, a.intent != .outOfScope else { return nil }
             return (a, b)
         }
         return nil
@@ -439,8 +461,9 @@ struct Turn {
         case .slot(let name): answersTheQuestion = c.slots[name] != nil
         case .confirmation: answersTheQuestion = false
         }
-        let isYes = c.text.lowercased().hasPrefix("yes") || c.text.hasPrefix("是") || c.text.hasPrefix("好") || c.text.hasPrefix("对")
-        if awaiting == .confirmation, c.intent == "cancel", isYes, definition.action == .unsubscribeAddon {
+        if awaiting == .confirmation, c.intent == "cancel", definition.action == .unsubscribeAddon,
+            Self.mentions(c.text, policy.yesPrefixes, atStart: true)
+        {
             // "Yes, cancel it" to "shall I cancel the ringtone?" is a yes.
             understood()
             remember("affirm")
@@ -450,8 +473,7 @@ struct Turn {
             act(definition, next)
             return
         }
-        let lower = c.text.lowercased()
-        if awaiting == .confirmation, policy.unsureWords.contains(where: { lower.contains($0) }) {
+        if awaiting == .confirmation, Self.mentions(c.text, policy.unsureWords) {
             // "maybe": neither yes nor no; ask again.
             say("confirm_again")
             return

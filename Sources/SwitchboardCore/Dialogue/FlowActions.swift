@@ -192,8 +192,7 @@ extension Turn {
         let values = ["item": line.item[language] ?? "", "amount": engine.money(line.amount), "month": engine.monthName(bill.month, language)]
         // An ordinary charge is explained first (the bill line and its tariff rule); a dispute is
         // filed only when the customer still wants one.
-        let said = (flow.values["said"] ?? "").lowercased()
-        if line.ordered && policy.whyWords.contains(where: { said.contains($0) }) {
+        if line.ordered && Turn.mentions(flow.values["said"] ?? "", policy.whyWords) {
             // The charge explained; a yes, or "那我要申请退费", next disputes this one.
             explain(bill, line)
             return
@@ -225,8 +224,7 @@ extension Turn {
     }
 
     mutating func payment(_ flow: Session.ActiveFlow) {
-        let said = (flow.values["said"] ?? "").lowercased()
-        say(policy.paymentFailedWords.contains(where: { said.contains($0) }) ? "payment_failed" : "payment_ways")
+        say(Turn.mentions(flow.values["said"] ?? "", policy.paymentFailedWords) ? "payment_failed" : "payment_ways")
     }
 
     mutating func invoice(_ flow: Session.ActiveFlow) {

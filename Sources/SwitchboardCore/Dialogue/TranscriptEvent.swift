@@ -89,8 +89,11 @@ extension TranscriptEvent {
         // The service PIN is never logged, not even as a slot: its digits become asterisks.
         if let pin = c.slots[.pin] { text = text.replacingOccurrences(of: pin, with: String(repeating: "*", count: pin.count)) }
         // A bare six-digit reply is most likely a PIN typed when nobody asked for one: masked too.
-        let trimmed = text.trimmingSpaces()
-        if trimmed.utf8.count == 6 && trimmed.utf8.allSatisfy({ (0x30...0x39).contains($0) }) { text = "******" }
+        if text.utf8.count <= 12, text.utf8.reduce(0, { $0 + ((0x30...0x39).contains($1) ? 1 : 0) }) == 6,
+            text.utf8.allSatisfy({ (0x30...0x39).contains($0) || $0 == 0x20 })
+        {
+            text = "******"
+        }
         e.add("text", .string(text))
         e.add("intent", .string(c.intent.rawValue))
         e.add("confidence", .double(c.confidence))
