@@ -69,7 +69,7 @@ enum Migrations {
 
         CREATE TABLE accounts (
             phone TEXT PRIMARY KEY NOT NULL,
-            pin TEXT NOT NULL,
+            pin_digest TEXT NOT NULL CHECK (pin_digest LIKE 'sha256:%'),  -- PINDigest, never the PIN
             name TEXT NOT NULL,
             language TEXT NOT NULL CHECK (language IN ('zh', 'en')),
             age INTEGER NOT NULL CHECK (age >= 0),

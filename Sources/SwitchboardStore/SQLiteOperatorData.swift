@@ -52,12 +52,12 @@ public final class SQLiteOperatorData: OperatorData {
 
     public func verify(phone: String, pin: String) -> Bool {
         let stored = read { () throws(StoreError) in
-            try database.queryFirst("SELECT pin FROM accounts WHERE phone = ?", [.text(phone)]) {
+            try database.queryFirst("SELECT pin_digest FROM accounts WHERE phone = ?", [.text(phone)]) {
                 row throws(StoreError) in try row.text(0)
             }
         }
         guard let stored, let expected = stored else { return false }
-        return Self.constantTimeEqual(expected, pin)
+        return Self.constantTimeEqual(expected, PINDigest.digest(phone: phone, pin: pin))
     }
 
     public func bills(phone: String) -> [Bill] {
@@ -222,11 +222,11 @@ public final class SQLiteOperatorData: OperatorData {
             let account = demo.account
             try database.execute(
                 """
-                INSERT INTO accounts (phone, pin, name, language, age, plan_code, pending_plan_code, balance_cents,
+                INSERT INTO accounts (phone, pin_digest, name, language, age, plan_code, pending_plan_code, balance_cents,
                     data_used_gb, voice_used_minutes)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [.text(account.phone), .text(demo.pin), .text(account.name), .text(account.language.rawValue),
+                [.text(account.phone), .text(PINDigest.digest(phone: account.phone, pin: demo.pin)), .text(account.name), .text(account.language.rawValue),
                  .int(account.age), .text(account.planCode), .nullable(account.pendingPlanCode), .int(account.balance),
                  .double(account.dataUsedGB), .int(account.voiceUsedMinutes)])
             for (position, code) in account.addons.enumerated() {

@@ -121,3 +121,20 @@ func talk(_ messages: [String], customer: String? = nil) throws -> (Conversation
         #expect(report.contains(#""skipped_lines":1"#))
     }
 }
+
+@Suite struct PINDigestTests {
+    @Test func sha256MatchesTheStandardVectors() {
+        func hex(_ s: String) -> String { SHA256.hash(Array(s.utf8)).map { String(format: "%02x", $0) }.joined() }
+        #expect(hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hex(String(repeating: "a", count: 1000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+
+    @Test func digestsDependOnPhoneAndPINAndHideBoth() {
+        let d = PINDigest.digest(phone: "13800000001", pin: "123456")
+        #expect(d.hasPrefix("sha256:") && d.count == 71)
+        #expect(!d.contains("123456") && !d.contains("13800000001"))
+        #expect(d != PINDigest.digest(phone: "13800000002", pin: "123456"))
+        #expect(d == PINDigest.digest(phone: "13800000001", pin: "123456"))
+    }
+}

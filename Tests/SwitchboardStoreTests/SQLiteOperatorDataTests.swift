@@ -55,6 +55,18 @@ enum Fixture {
 }
 
 @Suite struct SQLiteOperatorDataTests {
+    @Test func theDatabaseFileHoldsNoPIN() throws {
+        try Fixture.withDatabasePath { path in
+            let store = try Fixture.open(path)
+            #expect(store.verify(phone: "13700000004", pin: "888888"))
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+                + ((try? Data(contentsOf: URL(fileURLWithPath: path + "-wal"))) ?? Data())
+            let text = String(decoding: bytes, as: UTF8.self)
+            for pin in ["123456", "654321", "111222", "888888", "246810"] { #expect(!text.contains(pin), "\(pin) in the file") }
+            #expect(text.contains("sha256:"))
+        }
+    }
+
     @Test func freshDatabaseIsSeededWithTheDemoAccounts() throws {
         try Fixture.withDatabasePath { path in
             let store = try Fixture.open(path)
