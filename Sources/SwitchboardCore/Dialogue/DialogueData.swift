@@ -74,6 +74,10 @@ public struct DialoguePolicy: Sendable, Equatable {
     /// Words after a number that make it gigabytes or minutes, when a customer says what they use.
     public var dataUnits: [String] = ["g", "gb", "个g"]
     public var minuteUnits: [String] = ["分钟", "min", "mins", "minutes"]
+    /// "I forgot my PIN": how to reset it, instead of the PIN question again.
+    public var forgotPINWords: [String] = ["forgot my pin", "忘了密码", "忘记密码"]
+    /// "I don't know" at a question: asked again, never read as a question of its own.
+    public var dontKnowWords: [String] = ["不知道", "i don't know", "no idea"]
     /// How a yes starts ("yes, cancel it" to "shall I cancel it?").
     public var yesPrefixes: [String] = ["yes", "yeah", "sure", "是", "好", "对", "确认"]
     /// Neither yes nor no ("maybe"): a confirmation is asked again, nothing is cancelled.
@@ -108,6 +112,6 @@ public struct DialogueData: Sendable {
         "ask_addon", "addon_already", "addon_disclosure", "addon_subscribed", "addon_not_active",
         "addon_cancel_disclosure", "addon_unsubscribed", "addon_unsubscribed_refund", "ask_fault_type", "ask_place",
         "ask_since", "repair_ticket", "repair_status", "repair_none", "ask_complaint", "complaint_ticket",
-        "complaint_repeat", "refund_pending", "dispute_offer", "dispute_declined", "other_number", "repair_exists", "recommend_plan", "repair_team", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
+        "complaint_repeat", "refund_pending", "dispute_offer", "dispute_declined", "other_number", "pin_forgotten", "repair_exists", "recommend_plan", "repair_team", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
     ]
 }

@@ -282,6 +282,15 @@ struct Turn {
             remember(intent)
             say("ok")
         default:
+            // "What about September?" right after a bill: the same question for another month.
+            if session.intents.last == "billing.statement", c.slots[.month] != nil || c.slots[.relativeMonth] != nil,
+                let statement = engine.dialogue.flows["billing.statement"]
+            {
+                understood()
+                remember("billing.statement")
+                start(statement, c)
+                return
+            }
             fallback(c)
         }
     }
@@ -633,7 +642,13 @@ struct Turn {
             check(pin, flow, definition, store)
             return
         }
-        if digression(c, flow: flow) { return }
+        if Self.mentions(c.text, policy.forgotPINWords) {
+            understood()
+            say("pin_forgotten")
+            return
+        }
+        // "不知道" is no question of its own: the number is asked for again.
+        if !Self.mentions(c.text, policy.dontKnowWords), digression(c, flow: flow) { return }
         session.fallbacks += 1
         if session.fallbacks >= 3 {
             handOff(["repeated_fallback"])

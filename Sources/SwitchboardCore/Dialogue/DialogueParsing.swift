@@ -174,7 +174,7 @@ extension RuleFileParser {
         ]
         let lists: [String: WritableKeyPath<DialoguePolicy, [String]>] = [
             "human_shortcuts": \.humanShortcuts, "data_units": \.dataUnits, "minute_units": \.minuteUnits,
-            "payment_failed_words": \.paymentFailedWords, "why_words": \.whyWords, "joiners": \.joiners, "unsure_words": \.unsureWords, "yes_prefixes": \.yesPrefixes,
+            "payment_failed_words": \.paymentFailedWords, "why_words": \.whyWords, "joiners": \.joiners, "unsure_words": \.unsureWords, "yes_prefixes": \.yesPrefixes, "forgot_pin_words": \.forgotPINWords, "dont_know_words": \.dontKnowWords,
         ]
         reader.checkKeys(pairs, allowed: Array(numbers.keys) + Array(lists.keys) + ["complaint_owner", "frustration_decay"],
                          in: "policy")

@@ -22,11 +22,13 @@ extension Turn {
             if let min = plan.minAge, account.age < min {
                 session.flow = nil
                 say("plan_not_eligible", ["plan": planName(code), "terms": plan.terms[language] ?? ""])
+                session.offer = "plan.recommend"  // "Shall I suggest another plan?" — a yes gets one
                 return false
             }
             if let max = plan.maxAge, account.age > max {
                 session.flow = nil
                 say("plan_not_eligible", ["plan": planName(code), "terms": plan.terms[language] ?? ""])
+                session.offer = "plan.recommend"  // "Shall I suggest another plan?" — a yes gets one
                 return false
             }
             var exit = ""
