@@ -422,6 +422,14 @@ struct Turn {
             }
             return
         }
+        // A fault that already has an open ticket: said at once, before any question about it.
+        if definition.action == .repairTicket, let fault = flow.values[.faultType], let customer = session.customer,
+            let open = store?.tickets(phone: customer).first(where: { $0.kind == .repair && $0.status == "open" && $0.faultType == fault })
+        {
+            session.flow = nil
+            say("repair_exists", ["ticket": open.id, "due": engine.dayAndTime(open.dueAt, language)])
+            return
+        }
         if let missing = definition.slots.first(where: { flow.values[$0.name] == nil && needs($0, flow) }) {
             flow.awaiting = .slot(missing.name)
             session.flow = flow
@@ -566,7 +574,8 @@ struct Turn {
             }
         case .confirmation:
             // "确认退订" restates the action: a yes, unless it is negated.
-            if c.intent == "affirm" || (c.intent == flow.intent && !c.text.contains("不")) {
+            let soundsLikeYes = c.intent != "deny" && c.intent != "cancel" && Self.mentions(c.text, policy.yesPrefixes, atStart: true)
+            if c.intent == "affirm" || soundsLikeYes || (c.intent == flow.intent && !c.text.contains("不")) {
                 understood()
                 remember(c.intent)
                 var next = flow

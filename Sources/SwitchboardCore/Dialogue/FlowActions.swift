@@ -379,6 +379,14 @@ extension Turn {
     /// The line of the last three bills whose item shares a word with `text`.
     func lineNamed(_ text: String) -> BillLine? {
         guard let account, let store else { return nil }
+        // A bare amount ("58.50", "12块") names the line that charged it.
+        let numbers = text.split(whereSeparator: { !($0.isASCII && ($0.isNumber || $0 == ".")) }).compactMap { Double($0) }
+        for value in numbers {
+            let cents = Cents((value * 100).rounded())
+            for bill in store.bills(phone: account.phone).prefix(3) {
+                if let line = bill.lines.first(where: { $0.amount == cents }) { return line }
+            }
+        }
         let words = text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).filter { $0.count >= 3 || $0.unicodeScalars.allSatisfy { Scalar.isHan($0.value) } && $0.count >= 2 }
         for bill in store.bills(phone: account.phone).prefix(3) {
             for line in bill.lines {
