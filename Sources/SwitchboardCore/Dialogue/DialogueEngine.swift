@@ -67,7 +67,8 @@ public final class DialogueEngine: Sendable {
     }
 
     func gigabytes(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+        let tenths = Int((value * 10).rounded())
+        return tenths % 10 == 0 ? String(tenths / 10) : "\(tenths / 10).\(abs(tenths % 10))"
     }
 
     /// 12月1日 / 1 Dec, in the operator's time zone.
@@ -82,7 +83,9 @@ public final class DialogueEngine: Sendable {
     /// 12月1日 18:00 / 1 Dec 18:00.
     func dayAndTime(_ date: Date, _ language: Language) -> String {
         let d = calendar.dateComponents([.hour, .minute], from: date)
-        return "\(day(date, language)) \(String(format: "%02d:%02d", d.hour ?? 0, d.minute ?? 0))"
+        let hour = d.hour ?? 0
+        let minute = d.minute ?? 0
+        return "\(day(date, language)) \(hour < 10 ? "0" : "")\(hour):\(minute < 10 ? "0" : "")\(minute)"
     }
 
     /// `2026-10` → 10月 / October.

@@ -387,12 +387,12 @@ extension Turn {
                 if let line = bill.lines.first(where: { $0.amount == cents }) { return line }
             }
         }
-        let words = text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).filter { $0.count >= 3 || $0.unicodeScalars.allSatisfy { Scalar.isHan($0.value) } && $0.count >= 2 }
+        let words = text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+            .filter { ($0.count >= 3 && !["the", "and", "for"].contains($0)) || ($0.count >= 2 && $0.unicodeScalars.allSatisfy { Scalar.isHan($0.value) }) }
+            .map(String.init)
+        guard !words.isEmpty else { return nil }
         for bill in store.bills(phone: account.phone).prefix(3) {
-            for line in bill.lines {
-                let item = (line.item[language] ?? "").lowercased()
-                if words.contains(where: { item.contains($0) && !["the", "and", "for"].contains($0) }) { return line }
-            }
+            for line in bill.lines where Turn.mentions(line.item[language] ?? "", words) { return line }
         }
         return nil
     }
