@@ -113,7 +113,7 @@ struct Automaton: Sendable {
                 nodes[node].edgeFilter |= 1 << UInt32(s & 31)
                 guard node > 0 else { continue }
                 let key = UInt64(node) << 16 | UInt64(s)
-                var slot = Self.slot(key, shift: 64 - bits)
+                var slot = fibonacciSlot(key, shift: 64 - bits)
                 while transitions[slot] != 0 { slot = (slot + 1) & mask }
                 transitions[slot] = key << 24 | UInt64(child)
             }
@@ -136,18 +136,13 @@ struct Automaton: Sendable {
         self.outputs = outputs
     }
 
-    @inline(__always)
-    private static func slot(_ key: UInt64, shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
-    }
-
     /// The target of `node`'s edge on `symbol`, or 0 when there is none.
     @inline(__always)
     private func next(_ node: Int32, _ symbol: Int, _ table: UnsafeBufferPointer<UInt64>) -> Int32 {
         if node == 0 { return rootNext[symbol] }
         let key = UInt64(node) << 16 | UInt64(symbol)
         let mask = table.count - 1
-        var slot = Self.slot(key, shift: transitionShift)
+        var slot = fibonacciSlot(key, shift: transitionShift)
         while true {
             let entry = table[slot]
             if entry == 0 { return 0 }

@@ -76,7 +76,7 @@ struct ExampleIndex: Sendable {
         var table = [Feature](repeating: Feature(key: 0, idf: 0, postingStart: 0, postingEnd: 0), count: 1 << bits)
         var postings: [Posting] = []
         for (id, key) in keys.enumerated() {
-            var slot = Self.slot(key, shift: 64 - bits)
+            var slot = fibonacciSlot(key, shift: 64 - bits)
             while table[slot].key != 0 { slot = (slot + 1) & (table.count - 1) }
             let start = Int32(postings.count)
             postings += lists[id]
@@ -91,11 +91,6 @@ struct ExampleIndex: Sendable {
     }
 
     @inline(__always)
-    private static func slot(_ key: UInt64, shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
-    }
-
-    @inline(__always)
     private static func tag(_ key: UInt64) -> UInt32 {
         max(UInt32(truncatingIfNeeded: key >> 32), 1)
     }
@@ -103,7 +98,7 @@ struct ExampleIndex: Sendable {
     /// The slot of feature `key`, or nil when no example has it.
     @inline(__always)
     private func lookup(_ key: UInt64, _ table: UnsafeBufferPointer<Feature>) -> Int? {
-        var slot = Self.slot(key, shift: shift)
+        var slot = fibonacciSlot(key, shift: shift)
         let tag = Self.tag(key)
         while true {
             let k = table[slot].key

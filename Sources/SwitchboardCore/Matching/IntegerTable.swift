@@ -17,17 +17,12 @@ struct IntegerTable: Sendable {
         let mask = slots.count - 1
         // Sorted, so the layout (and which of two colliding keys wins) never depends on hashing order.
         for (key, value) in pairs.sorted(by: { $0.key < $1.key }) {
-            var slot = Self.slot(key, shift: 64 - bits)
+            var slot = fibonacciSlot(key, shift: 64 - bits)
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = UInt64(Self.tag(key)) << 32 | UInt64(UInt32(bitPattern: value))
         }
         self.slots = slots
         self.shift = 64 - bits
-    }
-
-    @inline(__always)
-    private static func slot(_ key: UInt64, shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
 
     @inline(__always)
@@ -39,7 +34,7 @@ struct IntegerTable: Sendable {
         slots.withUnsafeBufferPointer { slots in
             let mask = slots.count - 1
             let tag = Self.tag(key)
-            var slot = Self.slot(key, shift: shift)
+            var slot = fibonacciSlot(key, shift: shift)
             while true {
                 let entry = slots[slot]
                 if entry == 0 { return nil }
@@ -48,4 +43,11 @@ struct IntegerTable: Sendable {
             }
         }
     }
+}
+
+/// The slot of `key` in an open-addressing table of `1 << (64 - shift)` slots: Fibonacci hashing
+/// (multiply by 2^64/φ, keep the top bits), shared by every hash table of the matcher.
+@inline(__always)
+func fibonacciSlot(_ key: UInt64, shift: UInt64) -> Int {
+    Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
 }

@@ -106,7 +106,7 @@ struct ElementTermSet: Sendable {
         var slots = [UInt64](repeating: 0, count: 1 << bits)
         let mask = slots.count - 1
         for key in keys {
-            var slot = Self.slot(key, shift: 64 - bits)
+            var slot = fibonacciSlot(key, shift: 64 - bits)
             while slots[slot] != 0 && slots[slot] != key { slot = (slot + 1) & mask }
             slots[slot] = key
         }
@@ -119,11 +119,6 @@ struct ElementTermSet: Sendable {
         (UInt64(UInt32(bitPattern: element)) << 32 | UInt64(UInt32(bitPattern: term))) &+ 1
     }
 
-    @inline(__always)
-    private static func slot(_ key: UInt64, shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
-    }
-
     /// Whether `term` is one of the terms of pattern element `element`.
     @inline(__always)
     func contains(element: Int, term: Int32) -> Bool {
@@ -131,7 +126,7 @@ struct ElementTermSet: Sendable {
         return slots.withUnsafeBufferPointer { slots in
             let key = Self.key(Int32(element), term)
             let mask = slots.count - 1
-            var slot = Self.slot(key, shift: shift)
+            var slot = fibonacciSlot(key, shift: shift)
             while true {
                 let entry = slots[slot]
                 if entry == key { return true }
