@@ -52,7 +52,7 @@ struct Chat: ParsableCommand {
         func show(_ result: TurnResult) {
             logFile.append(result.events)
             if jsonl {
-                for event in result.events where !event.isCustomer { output.write(event.line + "\n") }
+                for event in result.events where event.role != "customer" { output.write(event.line + "\n") }
             } else {
                 for reply in result.replies { output.write(reply + "\n") }
             }
@@ -90,9 +90,6 @@ struct Chat: ParsableCommand {
     }
 }
 
-extension TranscriptEvent {
-    var isCustomer: Bool { fields.contains { $0.0 == "role" && $0.1 == .string("customer") } }
-}
 
 extension RuleOptions {
     /// The operator data for a live conversation: the SQLite database at `--db`, created and seeded

@@ -54,9 +54,7 @@ public struct ConversationTest: Sendable {
             let result = conversation.receive(turn.say)
             replies = result.replies
             let said = replies.joined(separator: " / ")
-            let keys = result.events.compactMap { event in
-                event.fields.first { $0.0 == "response" }.flatMap { if case .string(let k) = $0.1 { k } else { nil } }
-            }
+            let keys = result.events.compactMap(\.response)
             let at = "\(file):\(turn.line): turn \(index + 1) ('\(turn.say)')"
             if let intent = turn.intent, let got = result.classification?.intent, got != intent {
                 failures.append("\(at): intent expected \(intent), got \(got)")

@@ -3,29 +3,54 @@ import Foundation
 /// One line of a transcript (CONTRACT.md section 5). Text, slots and the customer's number are
 /// masked when the line is made, so nothing unmasked can reach a file.
 public struct TranscriptEvent: Sendable {
-    public var fields: [(String, JSONValue)]
+    /// `customer`, `bot`, `agent` or `system`.
+    public let role: String
+    /// The response key of a bot event.
+    public private(set) var response: String?
+    /// The JSON object, written as fields are added (without its closing brace): an event is
+    /// built once and written once, so no tree of values is kept.
+    private var bytes: [UInt8]
 
     public init(session: String, seq: Int, at time: Date, role: String) {
-        fields = [("session", .string(session)), ("seq", .int(seq)), ("ts", .string(Self.timestamp(time))), ("role", .string(role))]
-        fields.reserveCapacity(14)
+        self.role = role
+        bytes = []
+        bytes.reserveCapacity(512)
+        bytes.append(0x7B)
+        add("session", string: session)
+        add("seq", .int(seq))
+        add("ts", string: Self.timestamp(time))
+        add("role", string: role)
     }
 
-    /// Adds a field the event does not have yet (the builders below), without a search.
-    mutating func add(_ key: String, _ value: JSONValue) { fields.append((key, value)) }
+    /// Adds a field (the builders below add each key once).
+    mutating func add(_ key: String, _ value: JSONValue) {
+        writeKey(key)
+        value.write(to: &bytes)
+    }
 
-    public mutating func set(_ key: String, _ value: JSONValue) {
-        if let index = fields.firstIndex(where: { $0.0 == key }) { fields[index].1 = value } else { fields.append((key, value)) }
+    mutating func add(_ key: String, string: String) {
+        writeKey(key)
+        JSONValue.writeString(string, to: &bytes)
+    }
+
+    private mutating func writeKey(_ key: String) {
+        if bytes.count > 1 { bytes.append(0x2C) }
+        bytes.append(0x22)
+        bytes += key.utf8
+        bytes.append(0x22)
+        bytes.append(0x3A)
     }
 
     public var line: String {
-        var bytes: [UInt8] = []
-        write(to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        var out: [UInt8] = []
+        write(to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Appends the event as one JSON line (without the newline).
-    public func write(to bytes: inout [UInt8]) {
-        JSONValue.object(fields).write(to: &bytes)
+    public func write(to out: inout [UInt8]) {
+        out += bytes
+        out.append(0x7D)
     }
 
     /// RFC 3339 in UTC with milliseconds, written by hand (a formatter per event costs more than a turn).
@@ -75,10 +100,10 @@ extension TranscriptEvent {
     /// The session's opening event.
     public static func start(_ session: Session, seq: Int, at time: Date) -> TranscriptEvent {
         var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "system")
-        e.add("event", .string("start"))
-        e.add("channel", .string(session.channel))
-        if let customer = session.maskedCustomer { e.add("customer", .string(customer)) }
-        e.add("lang", .string(session.language.rawValue))
+        e.add("event", string: "start")
+        e.add("channel", string: session.channel)
+        if let customer = session.maskedCustomer { e.add("customer", string: customer) }
+        e.add("lang", string: session.language.rawValue)
         return e
     }
 
@@ -94,13 +119,13 @@ extension TranscriptEvent {
         {
             text = "******"
         }
-        e.add("text", .string(text))
-        e.add("intent", .string(c.intent.rawValue))
+        e.add("text", string: text)
+        e.add("intent", string: c.intent.rawValue)
         e.add("confidence", .double(c.confidence))
         var slots = c.slots
         slots[.pin] = nil  // never written, not even masked
         e.add("slots", .object(slots.entries.sorted { $0.name < $1.name }.map { ($0.name.rawValue, .string(Masking.mask($0.value))) }))
-        e.add("lang", .string(c.language.rawValue))
+        e.add("lang", string: c.language.rawValue)
         e.add("cues", cues(session))
         return e
     }
@@ -108,11 +133,12 @@ extension TranscriptEvent {
     /// What the bot said.
     public static func bot(_ session: Session, text: String, key: String, seq: Int, at time: Date) -> TranscriptEvent {
         var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "bot")
-        e.add("text", .string(Masking.mask(text)))
-        e.add("response", .string(key))
-        e.add("state", .string(session.state))
-        if let customer = session.maskedCustomer { e.add("customer", .string(customer)) }
-        e.add("lang", .string(session.language.rawValue))
+        e.add("text", string: Masking.mask(text))
+        e.add("response", string: key)
+        e.response = key
+        e.add("state", string: session.state)
+        if let customer = session.maskedCustomer { e.add("customer", string: customer) }
+        e.add("lang", string: session.language.rawValue)
         return e
     }
 
