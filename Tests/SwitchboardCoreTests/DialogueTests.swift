@@ -138,3 +138,17 @@ func talk(_ messages: [String], customer: String? = nil) throws -> (Conversation
         #expect(d == PINDigest.digest(phone: "13800000001", pin: "123456"))
     }
 }
+
+@Suite struct JSONBytesTests {
+    /// The byte writer (transcripts) and the String writer (classify) escape alike, and both parse back.
+    @Test(arguments: ["plain", "引号\"和\\反斜杠", "tab\tnewline\nreturn\r", "\u{01}\u{1F}\u{7F}", "line\u{2028}sep\u{2029}",
+                      "emoji 👍 and 中文", "", "\u{E2}"])
+    func bytesAndStringAgree(_ text: String) throws {
+        let value = JSONValue.object([("text", .string(text)), ("n", .int(3))])
+        var bytes: [UInt8] = []
+        value.write(to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == value.serialized())
+        let parsed = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+        #expect(parsed?["text"] as? String == text)
+    }
+}

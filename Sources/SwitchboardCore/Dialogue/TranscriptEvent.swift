@@ -14,7 +14,7 @@ public struct TranscriptEvent: Sendable {
     public init(session: String, seq: Int, at time: Date, role: String) {
         self.role = role
         bytes = []
-        bytes.reserveCapacity(512)
+        bytes.reserveCapacity(320)
         bytes.append(0x7B)
         add("session", string: session)
         add("seq", .int(seq))

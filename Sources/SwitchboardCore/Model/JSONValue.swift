@@ -117,30 +117,45 @@ public enum JSONValue: Sendable, Equatable {
         out.append(0x22)
         var s = s
         s.withUTF8 { bytes in
+            let n = bytes.count
             var start = 0
-            for (i, b) in bytes.enumerated() {
-                var escape: [UInt8]?
-                switch b {
-                case 0x22: escape = [0x5C, 0x22]
-                case 0x5C: escape = [0x5C, 0x5C]
-                case 0x0A: escape = [0x5C, 0x6E]
-                case 0x0D: escape = [0x5C, 0x72]
-                case 0x09: escape = [0x5C, 0x74]
-                case 0..<0x20, 0x7F:
-                    let hex = Array(String(b, radix: 16).utf8)
-                    escape = Array("\\u00".utf8) + (hex.count == 1 ? [0x30] : []) + hex
-                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
-                    // U+2028 and U+2029 end lines in JavaScript: escaped like control characters.
-                    escape = Array((bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
-                default:
-                    break
+            var i = 0
+            while true {
+                // Runs that need no escape are copied whole; most strings are one such run.
+                while i < n {
+                    let b = bytes[i]
+                    if b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F || b == 0xE2 { break }
+                    i += 1
                 }
-                guard let escape else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
-                out += escape
-                start = b == 0xE2 ? i + 3 : i + 1
+                if i > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
+                guard i < n else { break }
+                let b = bytes[i]
+                switch b {
+                case 0x22: out += [0x5C, 0x22]
+                case 0x5C: out += [0x5C, 0x5C]
+                case 0x0A: out += [0x5C, 0x6E]
+                case 0x0D: out += [0x5C, 0x72]
+                case 0x09: out += [0x5C, 0x74]
+                case 0xE2:
+                    if i + 2 < n && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9) {
+                        // U+2028 and U+2029 end lines in JavaScript: escaped like control characters.
+                        out += (bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8
+                        i += 3
+                    } else {
+                        out.append(b)
+                        i += 1
+                    }
+                    start = i
+                    continue
+                default:
+                    let hex = String(b, radix: 16)
+                    out += "\\u00".utf8
+                    if hex.count == 1 { out.append(0x30) }
+                    out += hex.utf8
+                }
+                i += 1
+                start = i
             }
-            if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
         }
         out.append(0x22)
     }
