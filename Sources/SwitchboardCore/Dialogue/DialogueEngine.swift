@@ -384,7 +384,7 @@ struct Turn {
     // MARK: Flows
 
     mutating func start(_ definition: FlowDefinition, _ c: Classification) {
-        var flow = Session.ActiveFlow(intent: definition.intent, values: [:], awaiting: nil)
+        var flow = Session.ActiveFlow(intent: definition.intent, values: Slots(), awaiting: nil)
         for slot in definition.slots where !slot.freeText {
             if let value = c.slots[slot.name] { flow.values[slot.name] = value }
         }

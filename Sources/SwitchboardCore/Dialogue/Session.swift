@@ -13,7 +13,7 @@ public struct Session: Sendable, Equatable {
     /// The flow in progress and what it has collected.
     public struct ActiveFlow: Sendable, Equatable {
         public var intent: IntentID
-        public var values: [SlotName: String]
+        public var values: Slots  // a few entries: a short list beats hashing every key
         public var awaiting: Awaiting?
     }
 
