@@ -79,6 +79,14 @@ func talk(_ messages: [String], customer: String? = nil) throws -> (Conversation
         #expect(!results[2].replies.joined().contains("已为您办理"))
     }
 
+    @Test func aDigressionIsAnsweredOnceAndTheQuestionAskedAgain() throws {
+        let (conversation, results) = try talk(["家里宽带断了", "余额还有多少"], customer: "13800000001")
+        let replies = results[2].replies
+        #expect(replies.filter { $0.contains("86.50") }.count == 1, "\(replies)")
+        #expect(replies.last?.contains("什么地方") == true)
+        #expect(conversation.session.state == "fault.report:ask_place")
+    }
+
     @Test func aSeniorsOnlyPlanIsRefusedToAYoungerCustomer() throws {
         let (_, results) = try talk(["帮我办老年关爱套餐"], customer: "13800000001")
         #expect(results[1].replies.joined().contains("60岁"))

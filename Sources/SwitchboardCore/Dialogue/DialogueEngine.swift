@@ -530,9 +530,8 @@ struct Turn {
             }
             // A place, a time, a complaint: whatever the customer says is the answer, unless it is
             // plainly another question (a balance check while giving the address).
-            if slot?.freeText == true && name.rawValue != "usage"
-                && (name.rawValue == "complaint" || c.confidence < 0.9 || !digression(c, flow: flow))
-            {
+            if slot?.freeText == true && name.rawValue != "usage" {
+                if name.rawValue != "complaint" && c.confidence >= 0.9 && digression(c, flow: flow) { return }
                 understood()
                 var next = flow
                 next.values[name] = raw.trimmingSpaces()
@@ -548,7 +547,7 @@ struct Turn {
                 advance(next, definition)
             } else if digression(c, flow: flow) {
                 return
-            } else if slot?.freeText == true, name.rawValue != "usage" || parseUsage(raw) != (0, 0) {
+            } else if name.rawValue == "usage", parseUsage(raw) != (0, 0) {
                 understood()
                 var next = flow
                 next.values[name] = raw.trimmingSpaces()
