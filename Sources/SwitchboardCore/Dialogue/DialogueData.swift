@@ -112,6 +112,6 @@ public struct DialogueData: Sendable {
         "ask_addon", "addon_already", "addon_disclosure", "addon_subscribed", "addon_not_active",
         "addon_cancel_disclosure", "addon_unsubscribed", "addon_unsubscribed_refund", "ask_fault_type", "ask_place",
         "ask_since", "repair_ticket", "repair_status", "repair_none", "ask_complaint", "complaint_ticket",
-        "complaint_repeat", "refund_pending", "dispute_offer", "dispute_declined", "other_number", "pin_forgotten", "repair_exists", "recommend_plan", "repair_team", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
+        "complaint_repeat", "refund_pending", "dispute_offer", "dispute_declined", "statement_not_yet", "other_number", "pin_forgotten", "repair_exists", "recommend_plan", "repair_team", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
     ]
 }

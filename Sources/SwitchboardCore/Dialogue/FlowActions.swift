@@ -152,6 +152,15 @@ extension Turn {
         if flow.values[.amount] != nil, let (bill, line) = charge(flow) {
             return explain(bill, line)
         }
+        if flow.values[.relativeMonth] == "0" && flow.values[.month] == nil, let account,
+            let plan = rules.plans.first(where: { $0.code == account.planCode })
+        {
+            // This month has no bill yet: say when it comes and what is known so far.
+            return say("statement_not_yet", [
+                "fee": engine.money(Cents(plan.monthlyFee * 100)), "data_used": engine.gigabytes(account.dataUsedGB),
+                "voice_used": String(account.voiceUsedMinutes), "date": engine.day(engine.nextBillingCycle(after: now), language),
+            ])
+        }
         guard let bill = bill(flow) else { return say("statement_none") }
         say("statement", [
             "month": engine.monthName(bill.month, language), "total": engine.money(bill.total), "lines": lines(bill),
