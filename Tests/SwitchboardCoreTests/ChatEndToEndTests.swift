@@ -123,6 +123,17 @@ import Testing
         #expect((report?["sessions_detail"] as? [[String: Any]])?.count == 2)
     }
 
+    /// The committed sample log (made with `chat`) replays to the outcomes it recorded: a rule or
+    /// flow change that alters them shows up here, as it would in an analyst's replay.
+    @Test func theSampleLogReplaysToItsRecordedOutcomes() throws {
+        let out = try Binary.run(["replay", "transcripts/samples", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let report = try JSONSerialization.jsonObject(with: out.stdout) as? [String: Any]
+        #expect(report?["sessions"] as? Int == 9)
+        #expect(report?["changed"] as? Int == 0, "\(out.stdoutText)")
+        #expect(report?["skipped_lines"] as? Int == 0)
+    }
+
     @Test func theConversationTestsRunThroughTheBinary() throws {
         let out = try Binary.run(["test"])
         #expect(out.status == 0, "\(out.stdoutText.suffix(2000))")
