@@ -33,7 +33,7 @@ public struct TranscriptEvent: Sendable {
         JSONValue.writeString(string, to: &bytes)
     }
 
-    private mutating func writeKey(_ key: String) {
+    mutating func writeKey(_ key: String) {
         if bytes.count > 1 { bytes.append(0x2C) }
         bytes.append(0x22)
         bytes += key.utf8
@@ -126,7 +126,7 @@ extension TranscriptEvent {
         slots[.pin] = nil  // never written, not even masked
         e.add("slots", .object(slots.entries.sorted { $0.name < $1.name }.map { ($0.name.rawValue, .string(Masking.mask($0.value))) }))
         e.add("lang", string: c.language.rawValue)
-        e.add("cues", cues(session))
+        e.addCues(session)
         return e
     }
 
@@ -147,7 +147,7 @@ extension TranscriptEvent {
         e.add("event", .string("handoff"))
         e.add("reasons", .array(reasons.map { .string($0) }))
         e.add("priority", .int(priority))
-        e.add("cues", cues(session))
+        e.addCues(session)
         e.add("intents", .array(session.intents.map { .string($0.rawValue) }))
         return e
     }
@@ -158,8 +158,20 @@ extension TranscriptEvent {
         e.add("outcome", .string(session.outcome.rawValue))
         if !session.handoffReasons.isEmpty { e.add("reasons", .array(session.handoffReasons.map { .string($0) })) }
         e.add("intents", .array(session.intents.map { .string($0.rawValue) }))
-        e.add("cues", cues(session))
+        e.addCues(session)
         return e
+    }
+
+    /// The `cues` object written straight into the line (every customer event has one).
+    mutating func addCues(_ session: Session) {
+        writeKey("cues")
+        bytes += #"{"frustration":"#.utf8
+        bytes += JSONValue.format((session.frustration * 1000).rounded() / 1000).utf8
+        bytes += (session.frustration >= 0.5 ? #","frustrated":true,"elderly":"# : #","frustrated":false,"elderly":"#).utf8
+        bytes += (session.elderly ? "true" : "false").utf8
+        bytes += #","dialect":"#.utf8
+        if let dialect = session.dialect { JSONValue.writeString(dialect.rawValue, to: &bytes) } else { bytes += "null".utf8 }
+        bytes.append(0x7D)
     }
 
     static func cues(_ session: Session) -> JSONValue {
