@@ -39,10 +39,11 @@ func talk(_ messages: [String], customer: String? = nil) throws -> (Conversation
     }
 
     @Test func thePINIsNeverWrittenToTheTranscript() throws {
-        let (conversation, results) = try talk(["查一下余额", "13800000001 123456", "我的服务密码是123456对吗"])
+        let (conversation, results) = try talk(["查一下余额", "13800000001 123 456", "我的服务密码是123456对吗"])
         let lines = (results.flatMap(\.events) + conversation.close()).map(\.line)
         #expect(!lines.joined().contains("123456"))
-        #expect(lines.joined().contains("138****0001"))
+        #expect(!lines.joined().contains("123 456"))
+        #expect(results[2].replies.joined().contains("86.50"))
     }
 
     @Test func threeWrongPINsHandOffForSecurity() throws {

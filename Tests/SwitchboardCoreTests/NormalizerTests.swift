@@ -14,6 +14,13 @@ import Testing
         #expect(n("５Ｇ套餐") == "5g套餐")
     }
 
+    @Test func fullWidthEnglishCountsAsEnglishWords() {
+        let n = normalizer.normalize("ＷＨＡＴ'Ｓ ＭＹ ＢＡＬＡＮＣＥ？")
+        #expect(n.string == "what's my balance?" || n.string == "whats my balance?")
+        #expect(n.latinWords == 3)
+        #expect(n.shoutedWords == 2)
+    }
+
     @Test func appliesNFKCToDecomposedAndCompatibilityForms() {
         #expect(n("cafe\u{301}") == "café")
         #expect(n("①号") == "1号")

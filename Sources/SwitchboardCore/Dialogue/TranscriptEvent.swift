@@ -112,7 +112,8 @@ extension TranscriptEvent {
         var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "customer")
         var text = Masking.mask(c.text)
         // The service PIN is never logged, not even as a slot: its digits become asterisks.
-        if let pin = c.slots[.pin] { text = text.replacingOccurrences(of: pin, with: String(repeating: "*", count: pin.count)) }
+        // A message that carried a PIN (in one group or two) has every digit masked.
+        if c.slots[.pin] != nil { text = String(String.UnicodeScalarView(text.unicodeScalars.map { Scalar.isDigit($0.value) ? "*" : $0 })) }
         // A bare six-digit reply is most likely a PIN typed when nobody asked for one: masked too.
         if text.utf8.count <= 12, text.utf8.reduce(0, { $0 + ((0x30...0x39).contains($1) ? 1 : 0) }) == 6,
             text.utf8.allSatisfy({ (0x30...0x39).contains($0) || $0 == 0x20 })

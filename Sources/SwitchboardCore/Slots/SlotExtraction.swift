@@ -84,8 +84,19 @@ extension RuleSet {
             }
         }
         for (index, number) in numbers.enumerated() where !consumed[index] {
-            let text = Scalar.string(s[Int(number.start)..<Int(number.end)])
             let length = number.end - number.start
+            // A PIN typed in two groups ("123 456") when the bot asked for it.
+            if pinAnnounced, slots[.pin] == nil, length < 6, index + 1 < numbers.count, !consumed[index + 1] {
+                let next = numbers[index + 1]
+                if next.start == number.end + 1, s[Int(number.end)] == Scalar.space, length + (next.end - next.start) == 6,
+                    !s[Int(number.start)..<Int(next.end)].contains(0x2E)
+                {
+                    slots[.pin] = Scalar.string(s[Int(number.start)..<Int(number.end)]) + Scalar.string(s[Int(next.start)..<Int(next.end)])
+                    consumed[index + 1] = true
+                    continue
+                }
+            }
+            let text = Scalar.string(s[Int(number.start)..<Int(number.end)])
             if length == 6, !text.utf8.contains(0x2E), pinAnnounced, slots[.pin] == nil, !isTicketDigits(number, s) {
                 slots[.pin] = text
                 continue

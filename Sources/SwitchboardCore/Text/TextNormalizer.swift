@@ -201,10 +201,12 @@ public struct TextNormalizer: Sendable {
                             tabled = false
                             break
                         }
-                        if v >= 0x61 && v <= 0x7A || v >= 0x41 && v <= 0x5A {
+                        // Full-width letters (ＷＨＡＴ) count as the letters they fold to.
+                        let letter = v >= 0xFF21 && v <= 0xFF5A ? v - 0xFF21 + 0x41 : v
+                        if letter >= 0x61 && letter <= 0x7A || letter >= 0x41 && letter <= 0x5A {
                             wordLetters += 1
-                            if v < 0x61 { wordUpper += 1 }
-                        } else if !(wordLetters > 0 && (v == 0x27 || v == 0x2019)) && wordLetters > 0 {
+                            if letter < 0x61 { wordUpper += 1 }
+                        } else if !(wordLetters > 0 && (v == 0x27 || v == 0x2019 || v == 0xFF07)) && wordLetters > 0 {
                             out.latinWords += 1
                             if wordLetters >= 3 {
                                 out.longWords += 1
