@@ -158,7 +158,8 @@ struct Turn {
     mutating func handOff(_ reasons: [String]) {
         var all = reasons
         if session.elderly && !all.contains("elderly_assist") { all.append("elderly_assist") }
-        if session.frustration >= 0.5 && !all.contains("frustration") { all.append("frustration") }
+        // Wanting to leave is what a retention handoff is about: it is not counted as frustration too.
+        if session.frustration >= 0.5 && !all.contains("frustration") && !all.contains("retention") { all.append("frustration") }
         session.handoffReasons = all
         session.handedOff = true
         session.flow = nil

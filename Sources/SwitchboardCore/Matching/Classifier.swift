@@ -23,7 +23,7 @@ struct RankedIntent {
 }
 
 extension RuleSet {
-    /// Longer messages are read up to this many scalars; nobody's request starts after that.
+    /// Longer messages are read at their start and end, this many scalars in all.
     public static let maximumScalars = 2_000
 
     /// Understands one message: language, dialect, intent with confidence, slots and cues.
@@ -35,7 +35,10 @@ extension RuleSet {
     func classify(_ text: String, context: ClassificationContext, explain: Bool, scratch: Scratch) -> Classification {
         var input = text
         if text.utf8.count > Self.maximumScalars, text.unicodeScalars.count > Self.maximumScalars {
-            input = String(String.UnicodeScalarView(text.unicodeScalars.prefix(Self.maximumScalars)))
+            // The request is usually at the start or the end of a long message: both are read.
+            let half = Self.maximumScalars / 2
+            input = String(String.UnicodeScalarView(text.unicodeScalars.prefix(half))) + " "
+                + String(String.UnicodeScalarView(text.unicodeScalars.suffix(half)))
         }
         var explanation: Explanation? = explain ? Explanation() : nil
         var cues = UtteranceCues()
