@@ -61,6 +61,9 @@ public struct DialoguePolicy: Sendable, Equatable {
     public var complaintDeadlineHours = 48
     public var complaintRepeatDays = 30
     public var complaintOwner: [Language: String] = [.zh: "投诉处理中心", .en: "Complaints team"]
+    /// Who owns repair and billing tickets, as customers are told (the English name is stored).
+    public var repairOwner: [Language: String] = [.zh: "维修班组", .en: "the repair team"]
+    public var billingOwner: [Language: String] = [.zh: "账务中心", .en: "Billing"]
     public var repairHours = 24
     public var disputeDays = 7
     public var refundDays = 3
@@ -112,6 +115,6 @@ public struct DialogueData: Sendable {
         "ask_addon", "addon_already", "addon_disclosure", "addon_subscribed", "addon_not_active",
         "addon_cancel_disclosure", "addon_unsubscribed", "addon_unsubscribed_refund", "ask_fault_type", "ask_place",
         "ask_since", "repair_ticket", "repair_status", "repair_none", "ask_complaint", "complaint_ticket",
-        "complaint_repeat", "refund_pending", "dispute_offer", "dispute_declined", "statement_not_yet", "other_number", "pin_forgotten", "repair_exists", "recommend_plan", "repair_team", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
+        "complaint_repeat", "refund_pending", "dispute_offer", "dispute_declined", "statement_not_yet", "other_number", "pin_forgotten", "repair_exists", "recommend_plan", "cancel_explained", "privacy_info", "privacy_escalated", "privacy_done", "confirm_again",
     ]
 }

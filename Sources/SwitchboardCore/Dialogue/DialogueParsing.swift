@@ -176,15 +176,18 @@ extension RuleFileParser {
             "human_shortcuts": \.humanShortcuts, "data_units": \.dataUnits, "minute_units": \.minuteUnits,
             "payment_failed_words": \.paymentFailedWords, "why_words": \.whyWords, "joiners": \.joiners, "unsure_words": \.unsureWords, "yes_prefixes": \.yesPrefixes, "forgot_pin_words": \.forgotPINWords, "dont_know_words": \.dontKnowWords,
         ]
-        reader.checkKeys(pairs, allowed: Array(numbers.keys) + Array(lists.keys) + ["complaint_owner", "frustration_decay"],
+        let owners: [String: WritableKeyPath<DialoguePolicy, [Language: String]>] = [
+            "complaint_owner": \.complaintOwner, "repair_owner": \.repairOwner, "billing_owner": \.billingOwner,
+        ]
+        reader.checkKeys(pairs, allowed: Array(numbers.keys) + Array(lists.keys) + Array(owners.keys) + ["frustration_decay"],
                          in: "policy")
         for (key, _, value) in pairs {
             if let path = numbers[key] {
                 if let n = reader.number(value, "policy \(key)", in: 1...100_000) { defs.dialogue.policy[keyPath: path] = Int(n) }
             } else if let path = lists[key] {
                 defs.dialogue.policy[keyPath: path] = reader.strings(value, "policy \(key)").map { $0.0.lowercased() }
-            } else if key == "complaint_owner" {
-                defs.dialogue.policy.complaintOwner = localized(value, "policy complaint_owner")
+            } else if let path = owners[key] {
+                defs.dialogue.policy[keyPath: path] = localized(value, "policy \(key)")
             } else if key == "frustration_decay" {
                 if let n = reader.number(value, "policy frustration_decay", in: 0...1) { defs.dialogue.policy.frustrationDecay = n }
             }

@@ -209,29 +209,43 @@ extension Turn {
             return
         }
         // Already being handled: say so, never file the same refund or dispute twice.
-        let summaryTag = "\(line.code ?? line.kind.rawValue) \(bill.month)"
-        if let open = store.tickets(phone: account.phone).first(where: {
-            ($0.kind == .refund || $0.kind == .dispute) && $0.status == "open" && $0.summary.hasSuffix(summaryTag)
-        }) {
+        if let open = openClaim(bill, line) {
             return say("refund_pending", values.merging(["ticket": open.id, "deadline": engine.day(open.dueAt, language)]) { $1 })
         }
         do {
             if line.kind == .addon && !line.ordered, let code = line.code {
                 // Unsolicited value-added service: stop it and refund it, no argument.
                 try store.setAddon(phone: account.phone, code: code, active: false)
-                let ticket = try store.createTicket(TicketDraft(
-                    kind: .refund, phone: account.phone, summary: "Refund unsolicited \(code) \(bill.month)",
-                    owner: "Billing", dueAt: now.addingTimeInterval(Double(policy.refundDays) * 86_400)), at: now)
+                let ticket = try fileClaim(.refund, bill, line)
                 say("dispute_refund", values.merging(["ticket": ticket.id, "days": String(policy.refundDays)]) { $1 })
             } else {
-                let ticket = try store.createTicket(TicketDraft(
-                    kind: .dispute, phone: account.phone, summary: "Dispute \(line.code ?? line.kind.rawValue) \(bill.month)",
-                    owner: "Billing", dueAt: now.addingTimeInterval(Double(policy.disputeDays) * 86_400)), at: now)
+                let ticket = try fileClaim(.dispute, bill, line)
                 say("dispute_ticket", values.merging(["ticket": ticket.id, "deadline": engine.day(ticket.dueAt, language)]) { $1 })
             }
         } catch {
             say("error")
         }
+    }
+
+    /// What a refund or dispute ticket's summary ends with: the charge it is about.
+    static func claimTag(_ bill: Bill, _ line: BillLine) -> String { "\(line.code ?? line.kind.rawValue) \(bill.month)" }
+
+    /// An open refund or dispute already filed for this charge.
+    func openClaim(_ bill: Bill, _ line: BillLine) -> Ticket? {
+        guard let account, let store else { return nil }
+        let tag = Self.claimTag(bill, line)
+        return store.tickets(phone: account.phone).first {
+            ($0.kind == .refund || $0.kind == .dispute) && $0.status == "open" && $0.summary.hasSuffix(tag)
+        }
+    }
+
+    /// Files a refund or dispute of one bill line, owned by billing, due in the policy's days.
+    func fileClaim(_ kind: TicketKind, _ bill: Bill, _ line: BillLine) throws(OperatorDataError) -> Ticket {
+        guard let account, let store else { throw OperatorDataError("no verified customer") }
+        let days = kind == .refund ? policy.refundDays : policy.disputeDays
+        return try store.createTicket(TicketDraft(
+            kind: kind, phone: account.phone, summary: "\(kind.rawValue) \(Self.claimTag(bill, line))",
+            owner: policy.billingOwner[.en] ?? "", dueAt: now.addingTimeInterval(Double(days) * 86_400)), at: now)
     }
 
     mutating func payment(_ flow: Session.ActiveFlow) {
@@ -242,7 +256,7 @@ extension Turn {
         guard let account, let store, let bill = bill(flow) else { return say("statement_none") }
         do {
             let ticket = try store.createTicket(TicketDraft(
-                kind: .invoice, phone: account.phone, summary: "E-invoice \(bill.month)", owner: "Billing",
+                kind: .invoice, phone: account.phone, summary: "invoice \(bill.month)", owner: policy.billingOwner[.en] ?? "",
                 dueAt: now.addingTimeInterval(Double(policy.invoiceHours) * 3600)), at: now)
             say("invoice_sent", ["month": engine.monthName(bill.month, language), "total": engine.money(bill.total), "ticket": ticket.id,
                                  "due": engine.dayAndTime(ticket.dueAt, language)])
@@ -371,9 +385,7 @@ extension Turn {
             if let (bill, line) = store.bills(phone: account.phone).prefix(3).lazy
                 .compactMap({ bill in bill.lines.first { $0.code == code && !$0.ordered }.map { (bill, $0) } }).first
             {
-                let ticket = try store.createTicket(TicketDraft(
-                    kind: .refund, phone: account.phone, summary: "Refund unsolicited \(code) \(bill.month)", owner: "Billing",
-                    dueAt: now.addingTimeInterval(Double(policy.refundDays) * 86_400)), at: now)
+                let ticket = try openClaim(bill, line) ?? fileClaim(.refund, bill, line)
                 say("addon_unsubscribed_refund", [
                     "addon": addonName(code), "amount": engine.money(line.amount), "ticket": ticket.id, "days": String(policy.refundDays),
                 ])
@@ -419,7 +431,7 @@ extension Turn {
         let since = flow.values["since"] ?? ""
         do {
             let ticket = try store.createTicket(TicketDraft(
-                kind: .repair, phone: account.phone, summary: "\(fault); since: \(Masking.mask(since))", owner: "Repair team",
+                kind: .repair, phone: account.phone, summary: "\(fault); since: \(Masking.mask(since))", owner: policy.repairOwner[.en] ?? "",
                 dueAt: now.addingTimeInterval(Double(policy.repairHours) * 3600), faultType: fault, place: Masking.mask(place)), at: now)
             say("repair_ticket", ["ticket": ticket.id, "fault": render("fault." + fault), "place": place,
                                   "due": engine.dayAndTime(ticket.dueAt, language)])
@@ -435,7 +447,7 @@ extension Turn {
         }
         let what = ticket.faultType.map { render("fault." + $0) } ?? ticket.summary
         let summary = [what, ticket.place ?? ""].filter { !$0.isEmpty }.joined(separator: language == .zh ? "，" : ", ")
-        say("repair_status", ["ticket": ticket.id, "summary": summary, "owner": ticket.owner == "Repair team" ? render("repair_team") : ticket.owner,
+        say("repair_status", ["ticket": ticket.id, "summary": summary, "owner": ticket.owner == policy.repairOwner[.en] ? policy.repairOwner[language] ?? ticket.owner : ticket.owner,
                               "due": engine.dayAndTime(ticket.dueAt, language)])
     }
 
