@@ -23,20 +23,10 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         let ruleSet = try options.loadRuleSet()
-        var files: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                StandardError.write("switchboard replay: no such file or folder: \(path)\n")
-                throw ExitCode(1)
-            }
-            if isDirectory.boolValue {
-                let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
-                    .filter { $0.hasSuffix(".jsonl") }.sorted()
-                files += found.map { (path as NSString).appendingPathComponent($0) }
-            } else {
-                files.append(path)
-            }
+        let (files, missing) = FileSearch.files(paths, suffixes: [".jsonl"])
+        if let path = missing.first {
+            StandardError.write("switchboard replay: no such file or folder: \(path)\n")
+            throw ExitCode(1)
         }
         var skipped = 0
         var recorded: [Replay.RecordedSession] = []

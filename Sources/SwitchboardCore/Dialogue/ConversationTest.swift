@@ -104,21 +104,8 @@ public struct ConversationTest: Sendable {
     }
 
     static func yamlFiles(_ paths: [String], diagnostics: inout [Diagnostic]) -> [String] {
-        var files: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                diagnostics.append(Diagnostic(SourceLocation(file: path, line: 1, column: 1), "no such file or folder"))
-                continue
-            }
-            if isDirectory.boolValue {
-                let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
-                    .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
-                files += found.map { (path as NSString).appendingPathComponent($0) }
-            } else {
-                files.append(path)
-            }
-        }
+        let (files, missing) = FileSearch.files(paths, suffixes: [".yaml", ".yml"])
+        diagnostics += missing.map { Diagnostic(SourceLocation(file: $0, line: 1, column: 1), "no such file or folder") }
         return files
     }
 
