@@ -559,7 +559,6 @@ struct Turn {
                 understood()
                 var next = flow
                 next.values[.amount] = String(Double(line.amount) / 100)
-                next.values["confirmed"] = "yes"
                 next.awaiting = nil
                 session.flow = nil
                 act(definition, next)

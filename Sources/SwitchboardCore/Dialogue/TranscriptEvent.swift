@@ -33,7 +33,7 @@ public struct TranscriptEvent: Sendable {
         JSONValue.writeString(string, to: &bytes)
     }
 
-    mutating func writeKey(_ key: String) {
+    private mutating func writeKey(_ key: String) {
         if bytes.count > 1 { bytes.append(0x2C) }
         bytes.append(0x22)
         bytes += key.utf8
@@ -163,17 +163,8 @@ extension TranscriptEvent {
         return e
     }
 
-    /// The `cues` object written straight into the line (every customer event has one).
-    mutating func addCues(_ session: Session) {
-        writeKey("cues")
-        bytes += #"{"frustration":"#.utf8
-        bytes += JSONValue.format((session.frustration * 1000).rounded() / 1000).utf8
-        bytes += (session.frustration >= 0.5 ? #","frustrated":true,"elderly":"# : #","frustrated":false,"elderly":"#).utf8
-        bytes += (session.elderly ? "true" : "false").utf8
-        bytes += #","dialect":"#.utf8
-        if let dialect = session.dialect { JSONValue.writeString(dialect.rawValue, to: &bytes) } else { bytes += "null".utf8 }
-        bytes.append(0x7D)
-    }
+    /// The `cues` object of every customer, handoff and end event.
+    mutating func addCues(_ session: Session) { add("cues", Self.cues(session)) }
 
     static func cues(_ session: Session) -> JSONValue {
         .object([
