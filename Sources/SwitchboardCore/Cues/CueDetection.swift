@@ -95,3 +95,15 @@ extension RuleSet {
         return false
     }
 }
+
+extension RuleSet {
+    /// Whether a cue signal (a group label or a non-lexical signal) speaks of frustration rather
+    /// than of age: the frustration trail lists only these.
+    public func isFrustrationSignal(_ label: String) -> Bool {
+        switch label {
+        case "repeated_punctuation", "shouting", "repetition": return true
+        case "stated_age": return false
+        default: return cueGroups.contains { $0.label == label && $0.kind == .frustration }
+        }
+    }
+}

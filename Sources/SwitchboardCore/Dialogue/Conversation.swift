@@ -6,6 +6,7 @@ public struct TurnResult: Sendable {
     public var classification: Classification?
     public var replies: [String]
     public var events: [TranscriptEvent]
+    /// The conversation went to the human queue in this turn.
     public var handedOff: Bool
     public var ended: Bool
 }
@@ -18,13 +19,24 @@ public final class Conversation {
     public let engine: DialogueEngine
     let classifier: Classifier
     let store: any OperatorData
+    /// Where handoffs go. A handoff is told to the customer only once the queue has committed it.
+    public let queue: any HandoffQueue
     let clock: @Sendable () -> Date
     private var seq = 0
     public private(set) var isClosed = false
+    /// Every event so far (masked): the handoff packet carries them.
+    public private(set) var history: [TranscriptEvent] = []
+    /// The packet sent to the queue, once handed off.
+    public private(set) var packet: HandoffPacket?
+    private var startedAt: Date?
+    /// Told the customer why the queue could not take them (when it fails).
+    public var queueFailed: ((any Error) -> Void)?
 
     public init(id: String, engine: DialogueEngine, classifier: Classifier, store: any OperatorData,
-                customer: String? = nil, channel: String = "chat", clock: @escaping @Sendable () -> Date = { Date() })
+                queue: any HandoffQueue = InMemoryHandoffQueue(), customer: String? = nil, channel: String = "chat",
+                clock: @escaping @Sendable () -> Date = { Date() })
     {
+        self.queue = queue
         var session = Session(id: id, language: engine.rules.defaultLanguage, channel: channel)
         if let customer, store.account(phone: customer) != nil { session.customer = customer }
         self.session = session
@@ -42,6 +54,7 @@ public final class Conversation {
     /// The start event and the bot's greeting.
     public func open() -> TurnResult {
         let now = clock()
+        startedAt = now
         var events = [TranscriptEvent.start(session, seq: nextSeq(), at: now)]
         let effects = engine.start(&session, data: store)
         return finish(effects, classification: nil, events: &events, at: now)
@@ -53,9 +66,77 @@ public final class Conversation {
         guard !isClosed, !session.ended else {
             return TurnResult(classification: nil, replies: [], events: [], handedOff: session.handedOff, ended: true)
         }
+        var returned = false
+        if session.handedOff, let ticket = session.ticket, queue.state(of: ticket)?.status == .returned {
+            returned = true
+            // The agent gave the conversation back: the bot takes this message itself.
+            session.handedOff = false
+            session.returnedToBot = true
+            session.fallbacks = 0
+        }
+        let waiting = session.handedOff
         let (understood, effects) = engine.handle(&session, text, at: now, classifier: classifier, data: store)
         var events = [TranscriptEvent.customer(session, understood, seq: nextSeq(), at: now)]
-        return finish(effects, classification: understood, events: &events, at: now)
+        if waiting {
+            return whileWaiting(understood, events: &events, at: now)
+        }
+        // Said first: the customer should know the bot has them again.
+        let back = returned ? [Effect.reply(text: engine.render("handoff_returned", [:], for: session), key: "handoff_returned")] : []
+        return finish(back + effects, classification: understood, events: &events, at: now)
+    }
+
+    /// A message while the customer waits for a person: kept with the ticket, and answered with
+    /// where they stand (or the agent's outcome, or a call-back booking).
+    private func whileWaiting(_ c: Classification, events: inout [TranscriptEvent], at now: Date) -> TurnResult {
+        guard let ticket = session.ticket else {
+            return finish([], classification: c, events: &events, at: now)
+        }
+        var replies: [(String, [String: String])] = []
+        let masked = events.last.flatMap { TranscriptLine($0)?.text } ?? Masking.mask(c.text)
+        let state = queue.state(of: ticket) ?? TicketState(status: .waiting)
+        switch state.status {
+        case .resolved:
+            replies.append(("handoff_resolved", ["ticket": ticket]))
+            session.ended = true
+        case .claimed:
+            try? queue.append(ticket: ticket, role: "customer", text: masked, at: now)
+            replies.append(("handoff_claimed", ["agent": state.agent ?? "", "ticket": ticket]))
+        case .waiting, .returned:
+            if session.callbackOffered && !session.callbackBooked {
+                let phone = c.slots[.phone] ?? session.customer ?? session.claimedPhone
+                if c.intent == "affirm" || (c.slots[.phone] != nil && session.callbackAskedPhone) {
+                    if let phone {
+                        do {
+                            try queue.requestCallback(ticket: ticket, phone: phone, at: now)
+                            session.callbackBooked = true
+                            replies.append(("callback_booked", ["phone": Masking.mask(phone), "ticket": ticket,
+                                                                "hours": String(engine.dialogue.handoff.callbackHours)]))
+                        } catch {
+                            queueFailed?(error)
+                            replies.append(("handoff_failed", [:]))
+                        }
+                    } else {
+                        session.callbackAskedPhone = true
+                        replies.append(("callback_ask_phone", [:]))
+                    }
+                    break
+                }
+                if c.intent == "deny" || c.intent == "cancel" {
+                    session.callbackOffered = false
+                    replies.append(("callback_declined", positionValues(ticket, at: now)))
+                    break
+                }
+            }
+            try? queue.append(ticket: ticket, role: "customer", text: masked, at: now)
+            replies.append(("handoff_waiting", positionValues(ticket, at: now)))
+        }
+        let effects = replies.map { key, values in Effect.reply(text: engine.render(key, values, for: session), key: key) }
+        return finish(effects, classification: c, events: &events, at: now)
+    }
+
+    private func positionValues(_ ticket: String, at now: Date) -> [String: String] {
+        let position = queue.position(of: ticket, at: now)
+        return ["ticket": ticket, "place": String(position?.place ?? 1), "wait": String(position?.expectedWaitMinutes ?? 1)]
     }
 
     private func finish(_ effects: [Effect], classification: Classification?, events: inout [TranscriptEvent],
@@ -64,18 +145,49 @@ public final class Conversation {
         var replies: [String] = []
         var handedOff = false
         var ended = false
+        func say(_ key: String, _ values: [String: String]) {
+            let text = engine.render(key, values, for: session)
+            replies.append(text)
+            events.append(.bot(session, text: text, key: key, seq: nextSeq(), at: now))
+        }
         for effect in effects {
             switch effect {
             case .reply(let text, let key):
                 replies.append(text)
                 events.append(.bot(session, text: text, key: key, seq: nextSeq(), at: now))
-            case .handOff(let reasons, let priority):
-                handedOff = true
-                events.append(.handoff(session, reasons: reasons, priority: priority, seq: nextSeq(), at: now))
+            case .handOff:
+                // The ticket is committed before the customer hears of the transfer.
+                let built = HandoffSummary(engine: engine).packet(
+                    session: session, events: history + events, store: store, classifier: classifier,
+                    since: startedAt ?? now, at: now)
+                do {
+                    let ticket = try queue.enqueue(built, at: now)
+                    session.ticket = ticket
+                    var stored = built
+                    stored.ticket = ticket
+                    packet = stored
+                    handedOff = true
+                    events.append(.handoff(session, reasons: session.handoffReasons, priority: session.priority, seq: nextSeq(), at: now))
+                    if queue.agentsOnline(at: now) == 0 {
+                        session.callbackOffered = true
+                        let phone = session.customer ?? session.claimedPhone
+                        say(phone == nil ? "callback_offer_no_phone" : "callback_offer",
+                            ["ticket": ticket, "hours": String(engine.dialogue.handoff.callbackHours),
+                             "phone": phone.map(Masking.mask) ?? ""])
+                    } else {
+                        say("handoff", positionValues(ticket, at: now))
+                    }
+                } catch {
+                    // Nothing was queued: the customer is not told they are being transferred.
+                    queueFailed?(error)
+                    session.handedOff = false
+                    say("handoff_failed", [:])
+                }
             case .end:
                 ended = true
             }
         }
+        history += events
         return TurnResult(classification: classification, replies: replies, events: events, handedOff: handedOff, ended: ended)
     }
 
@@ -83,6 +195,8 @@ public final class Conversation {
     public func close() -> [TranscriptEvent] {
         guard !isClosed else { return [] }
         isClosed = true
-        return [.end(session, seq: nextSeq(), at: clock())]
+        let end = TranscriptEvent.end(session, seq: nextSeq(), at: clock())
+        history.append(end)
+        return [end]
     }
 }

@@ -70,8 +70,6 @@ public struct DialoguePolicy: Sendable, Equatable {
     public var invoiceHours = 24
     /// Accounts whose holder is this old or older are offered a person in the first reply.
     public var offerPersonFromAge = 65
-    /// What each calm turn keeps of the session's frustration.
-    public var frustrationDecay = 0.7
     /// Replies that mean "a person, please" in simple mode ("0").
     public var humanShortcuts: [String] = ["0"]
     /// Words after a number that make it gigabytes or minutes, when a customer says what they use.
@@ -100,6 +98,10 @@ public struct DialogueData: Sendable {
     public var flows: [IntentID: FlowDefinition] = [:]
     public var responses: [String: ResponseTemplate] = [:]
     public var policy = DialoguePolicy()
+    public var sessionCues = SessionCuePolicy()
+    public var handoff = HandoffPolicy()
+    /// The sentences of the agent-facing handoff summary (`handoff: summary:`), by key and language.
+    public var summaryTemplates: [String: [Language: String]] = [:]
 
     public init() {}
 
@@ -107,7 +109,7 @@ public struct DialogueData: Sendable {
     public static let requiredResponses: [String] = [
         "greeting", "help", "thanks", "goodbye", "nothing_to_cancel", "cancelled", "ok",
         "fallback_rephrase", "fallback_choose", "fallback_menu", "handoff", "handoff_waiting", "simple_offer",
-        "elderly_offer", "ended", "ask_phone", "ask_pin", "pin_wrong", "phone_unknown", "verified", "resume",
+        "elderly_offer", "elderly_confused", "frustration_offer", "handoff_claimed", "handoff_resolved", "handoff_returned", "handoff_failed", "callback_offer", "callback_offer_no_phone", "callback_booked", "callback_ask_phone", "callback_declined", "ended", "ask_phone", "ask_pin", "pin_wrong", "phone_unknown", "verified", "resume",
         "error", "balance", "balance_arrears", "statement", "statement_none", "charge_explained", "dispute_which",
         "dispute_refund", "dispute_ticket", "payment_ways", "payment_failed", "invoice_sent", "current_plan",
         "plan_pending", "ask_plan", "plan_same", "plan_not_eligible", "plan_disclosure", "plan_exit_fee", "plan_changed",

@@ -58,6 +58,11 @@ public final class DialogueEngine: Sendable {
         return (understood, turn.effects)
     }
 
+    /// Renders response `key` for a session (its language and mode), `{name}` placeholders filled.
+    public func render(_ key: String, _ values: [String: String], for session: Session) -> String {
+        Turn(engine: self, session: session).render(key, values)
+    }
+
     // MARK: - Formatting
 
     func money(_ cents: Cents) -> String {
@@ -116,6 +121,9 @@ struct Turn {
     var now = Date(timeIntervalSince1970: 0)
     var store: (any OperatorData)?
     var classifier: Classifier?
+    /// What this turn adds to the session's frustration, and why.
+    var turnFrustration = 0.0
+    var turnSignals: [String] = []
     var pendingSecond: (FlowDefinition, Classification)? {
         get { session.pendingSecond.map { ($0.definition, $0.classification) } }
         set { session.pendingSecond = newValue.map { Session.PendingQuestion(definition: $0.0, classification: $0.1) } }
@@ -155,20 +163,61 @@ struct Turn {
         return out
     }
 
-    mutating func handOff(_ reasons: [String]) {
+    var cuePolicy: SessionCuePolicy { engine.dialogue.sessionCues }
+    var handoffPolicy: HandoffPolicy { engine.dialogue.handoff }
+    var frustrated: Bool { session.frustration >= cuePolicy.threshold }
+
+    /// Hands the conversation to a person: the reasons, priority and skills come from the handoff
+    /// policy. What the customer is told comes after the queue has the ticket (`Conversation`).
+    mutating func handOff(_ reasons: [HandoffReason]) {
         var all = reasons
-        if session.elderly && !all.contains("elderly_assist") { all.append("elderly_assist") }
+        if session.elderly && !all.contains(.elderlyAssist) { all.append(.elderlyAssist) }
         // Wanting to leave is what a retention handoff is about: it is not counted as frustration too.
-        if session.frustration >= 0.5 && !all.contains("frustration") && !all.contains("retention") { all.append("frustration") }
-        session.handoffReasons = all
+        if frustrated && !all.contains(.frustration) && !all.contains(.retention) { all.append(.frustration) }
+        session.handoffReasons = all.map(\.rawValue)
         session.handedOff = true
+        session.flowAtHandoff = session.flow
         session.flow = nil
-        // Elderly and frustrated customers first; repeat complaints and security next.
-        var priority = 1
-        if all.contains("elderly_assist") || all.contains("frustration") { priority = 3 }
-        else if all.contains("security") || all.contains("complaint") { priority = 2 }
-        say("handoff")
-        effects.append(.handOff(reasons: all, priority: priority))
+        session.offer = nil
+        session.priority = handoffPolicy.priority(all, elderly: session.elderly, frustrated: frustrated,
+                                                  repeatComplaint: session.repeatComplaint)
+        session.skills = handoffPolicy.skills(language: session.language, dialect: session.dialect, intents: session.intents,
+                                              reasons: all)
+        fired("handoff: \(all.map(\.rawValue).joined(separator: ", ")) → priority \(session.priority)")
+        effects.append(.handOff(reasons: session.handoffReasons, priority: session.priority))
+    }
+
+    /// Notes a dialogue rule that fired, for the handoff packet.
+    mutating func fired(_ rule: String) {
+        session.rulesFired.append("turn \(session.turns): \(rule)")
+    }
+
+    /// A turn the bot could not use. An elderly customer is offered a person at the first sign of
+    /// confusion and handed to one at the second; anyone else gets a person on the third in a row.
+    /// Returns true when the conversation was handed off.
+    mutating func confused() -> Bool {
+        session.fallbacks += 1
+        session.lastTurnWasFallback = true
+        if session.failedTurns.last != session.turns { session.failedTurns.append(session.turns) }
+        if session.fallbacks >= 2 {
+            turnSignals.append("fallback_streak")
+            session.frustration = min(1, session.frustration + cuePolicy.fallbackStreak)
+        }
+        if session.elderly {
+            session.elderlyConfusions += 1
+            let mode = handoffPolicy.mode(.elderlyAssist)
+            if mode == .atOnce || session.elderlyConfusions >= cuePolicy.elderlyHandoffConfusions {
+                fired("elderly confused \(session.elderlyConfusions)×: hand off")
+                handOff([.elderlyAssist])
+                return true
+            }
+        }
+        if session.fallbacks >= 3 {
+            fired("not understood 3× in a row: hand off")
+            handOff([.repeatedFallback])
+            return true
+        }
+        return false
     }
 
     // MARK: The turn
@@ -177,18 +226,34 @@ struct Turn {
         guard !session.ended else { return }
         session.turns += 1
         updateCues(c, raw: raw)
-        if session.handedOff {
-            say("handoff_waiting")
-            return
-        }
+        defer { recordCues() }
+        // Waiting for a person: `Conversation` answers from the queue.
+        if session.handedOff { return }
         if c.intent == "human.request" || (session.simpleMode && policy.humanShortcuts.contains(raw.trimmingSpaces().lowercased())) {
-            remember(c.intent == "human.request" ? c.intent : "human.request")
-            handOff(["customer_request"])
+            remember("human.request")
+            session.offer = nil
+            handOff([.customerRequest])
             return
         }
-        // An offer made in the last reply ("shall I register a dispute?") holds for one turn.
+        // An offer made in the last reply ("shall I register a dispute?", "shall I get you a person?")
+        // holds for one turn.
         let offer = session.offer
         session.offer = nil
+        if offer == "human.request", c.intent == "affirm" {
+            understood()
+            remember("human.request")
+            handOff([.customerRequest])
+            return
+        }
+        // Frustration past the hand-off mark with nothing the bot can answer (venting, a message
+        // it cannot read): a person takes over now. A clear question is answered first.
+        let serviceable = engine.dialogue.flows[c.intent] != nil || session.flow?.awaiting != nil
+        let offeredBefore = session.frustrationOffered
+        if session.frustration >= cuePolicy.handoffAt, !serviceable {
+            fired("frustration \(DialogueEngine.score(session.frustration)) ≥ \(DialogueEngine.score(cuePolicy.handoffAt)): hand off")
+            handOff([.frustration])
+            return
+        }
         if let flow = session.flow, let awaiting = flow.awaiting {
             continueFlow(flow, awaiting: awaiting, c, raw: raw)
         } else if let offer, c.intent == "affirm", let definition = engine.dialogue.flows[offer] {
@@ -198,7 +263,26 @@ struct Turn {
         } else {
             route(c, raw: raw)
         }
-        if session.simpleMode && !session.handedOff && !session.ended {
+        guard !session.handedOff && !session.ended else { return }
+        if session.frustration >= cuePolicy.handoffAt && (offeredBefore || session.lastTurnWasFallback) {
+            // Answered, and still past the mark after a person was offered: one takes over.
+            fired("frustration \(DialogueEngine.score(session.frustration)) ≥ \(DialogueEngine.score(cuePolicy.handoffAt)) after the offer: hand off")
+            handOff([.frustration])
+            return
+        }
+        if frustrated && !session.frustrationOffered && handoffPolicy.mode(.frustration) != .atOnce
+            && session.frustration >= cuePolicy.offerAt
+        {
+            // Plainer words from here on, and a person offered once.
+            session.frustrationOffered = true
+            session.simpleMode = true
+            fired("frustration \(DialogueEngine.score(session.frustration)) ≥ \(DialogueEngine.score(cuePolicy.offerAt)): offer a person")
+            say("frustration_offer")
+            if session.offer == nil { session.offer = "human.request" }
+        } else if frustrated && handoffPolicy.mode(.frustration) == .atOnce {
+            fired("frustrated: hand off")
+            handOff([.frustration])
+        } else if session.simpleMode && !effects.contains(where: { if case .reply(_, "elderly_confused") = $0 { true } else { false } }) {
             say("simple_offer")
         }
     }
@@ -213,13 +297,40 @@ struct Turn {
         }) {
             session.language = c.language
         }
-        session.frustration = min(1, session.frustration * policy.frustrationDecay + c.cues.frustration)
+        turnFrustration = c.cues.frustration
+        if c.cues.frustration > 0 { turnSignals = c.cues.signals.filter { engine.rules.isFrustrationSignal($0) } }
+        if c.cues.signals.contains(where: { cuePolicy.threatLabels.contains($0) }) {
+            turnFrustration += cuePolicy.threat
+            turnSignals.append("threat")
+        }
+        // The same request again soon after it was answered (nothing new in it): the answer did not help.
+        if session.flow?.awaiting == nil, !session.handedOff, engine.dialogue.flows[c.intent] != nil,
+            session.intents.suffix(cuePolicy.repeatWindow).contains(c.intent),
+            c.slots.allSatisfy({ $0.name == .pin || session.slots[$0.name] == $0.value })
+        {
+            turnFrustration += cuePolicy.repeatedQuestion
+            turnSignals.append("repeated_question")
+        }
+        // A turn with a signal adds to the score; a calm turn lets it fade.
+        if turnFrustration > 0 {
+            session.frustration = min(1, session.frustration + turnFrustration)
+        } else {
+            session.frustration *= cuePolicy.decay
+            if session.frustration < 0.005 { session.frustration = 0 }
+        }
         if c.cues.elderly && !session.elderly {
             session.elderly = true
             session.simpleMode = true
+            fired("elderly cues (\(c.cues.signals.joined(separator: ", "))): simple mode")
         }
         if let dialect = c.cues.dialect { session.dialect = dialect }
         for (name, value) in c.slots where name != .pin { session.slots[name] = value }
+    }
+
+    /// Records the turn's step of the frustration trail.
+    mutating func recordCues() {
+        session.cueTrail.append(CueStep(turn: session.turns, frustration: (session.frustration * 1000).rounded() / 1000,
+                                        signals: turnSignals))
     }
 
     mutating func remember(_ intent: IntentID) {
@@ -358,14 +469,20 @@ struct Turn {
         session.lastTurnWasFallback = false
     }
 
-    /// Rephrase → the two best guesses (or a menu) → a person.
+    /// Rephrase → the two best guesses (or a menu) → a person. An elderly customer is offered a
+    /// person at once instead of guesses.
     mutating func fallback(_ c: Classification) {
-        session.fallbacks += 1
-        session.lastTurnWasFallback = true
+        if confused() { return }
+        if session.elderly {
+            fired("elderly confused once: offer a person")
+            say("elderly_confused")
+            session.offer = "human.request"
+            return
+        }
         switch session.fallbacks {
         case 1:
             say("fallback_rephrase")
-        case 2:
+        default:
             let guesses = c.candidates.filter { $0.intent != .outOfScope && $0.confidence >= 0.2 }
                 .filter { engine.dialogue.flows[$0.intent] != nil }
             if guesses.count >= 2 {
@@ -373,8 +490,6 @@ struct Turn {
             } else {
                 say("fallback_menu")
             }
-        default:
-            handOff(["repeated_fallback"])
         }
     }
 
@@ -563,10 +678,9 @@ struct Turn {
                 session.flow = nil
                 act(definition, next)
             } else {
-                session.fallbacks += 1
-                if session.fallbacks >= 3 {
-                    handOff(["repeated_fallback"])
-                } else if let slot {
+                if confused() { return }
+                session.lastTurnWasFallback = false
+                if let slot {
                     ask(slot, flow)
                 } else {
                     // A question the action asked (which charge?): asked again.
@@ -597,8 +711,9 @@ struct Turn {
             } else if digression(c, flow: flow) {
                 return
             } else {
-                session.fallbacks += 1
-                if session.fallbacks >= 3 { handOff(["repeated_fallback"]) } else { say("confirm_again") }
+                if confused() { return }
+                session.lastTurnWasFallback = false
+                say("confirm_again")
             }
         }
     }
@@ -660,12 +775,9 @@ struct Turn {
         }
         // "不知道" is no question of its own: the number is asked for again.
         if !Self.mentions(c.text, policy.dontKnowWords), digression(c, flow: flow) { return }
-        session.fallbacks += 1
-        if session.fallbacks >= 3 {
-            handOff(["repeated_fallback"])
-        } else {
-            say(awaiting == .pin ? "ask_pin" : "ask_phone")
-        }
+        if confused() { return }
+        session.lastTurnWasFallback = false
+        say(awaiting == .pin ? "ask_pin" : "ask_phone")
     }
 
     mutating func check(_ pin: String, _ flow: Session.ActiveFlow, _ definition: FlowDefinition, _ store: any OperatorData) {
@@ -687,7 +799,8 @@ struct Turn {
         }
         session.failedVerifications += 1
         if session.failedVerifications >= policy.pinAttempts {
-            handOff(["security"])
+            fired("\(policy.pinAttempts) failed verifications: hand off")
+            handOff([.security])
             return
         }
         let unknown = store.account(phone: phone) == nil

@@ -179,7 +179,7 @@ extension RuleFileParser {
         let owners: [String: WritableKeyPath<DialoguePolicy, [Language: String]>] = [
             "complaint_owner": \.complaintOwner, "repair_owner": \.repairOwner, "billing_owner": \.billingOwner,
         ]
-        reader.checkKeys(pairs, allowed: Array(numbers.keys) + Array(lists.keys) + Array(owners.keys) + ["frustration_decay"],
+        reader.checkKeys(pairs, allowed: Array(numbers.keys) + Array(lists.keys) + Array(owners.keys),
                          in: "policy")
         for (key, _, value) in pairs {
             if let path = numbers[key] {
@@ -188,8 +188,6 @@ extension RuleFileParser {
                 defs.dialogue.policy[keyPath: path] = reader.strings(value, "policy \(key)").map { $0.0.lowercased() }
             } else if let path = owners[key] {
                 defs.dialogue.policy[keyPath: path] = localized(value, "policy \(key)")
-            } else if key == "frustration_decay" {
-                if let n = reader.number(value, "policy frustration_decay", in: 0...1) { defs.dialogue.policy.frustrationDecay = n }
             }
         }
     }

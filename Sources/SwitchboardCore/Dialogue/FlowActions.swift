@@ -97,10 +97,13 @@ extension Turn {
         case .complaint: complaint(flow)
         case .retention:
             say("cancel_explained")
-            handOff(["retention"])
         case .privacy:
             say("privacy_escalated")
-            handOff(["security"])
+        }
+        // Some requests always end with a person once the bot has done its part (handoff policy).
+        if !session.handedOff, let reason = handoffPolicy.afterBot(definition.intent) {
+            fired("\(definition.intent) ends with a person: \(reason.rawValue)")
+            handOff([reason])
         }
     }
 
@@ -462,8 +465,11 @@ extension Turn {
                 owner: policy.complaintOwner[.en] ?? owner,
                 dueAt: now.addingTimeInterval(Double(policy.complaintDeadlineHours) * 3600), isRepeat: repeatComplaint), at: now)
             say("complaint_ticket", ["ticket": ticket.id, "owner": owner, "deadline": engine.dayAndTime(ticket.dueAt, language)])
-            if repeatComplaint { say("complaint_repeat") }
-            handOff(["complaint"])
+            if repeatComplaint {
+                session.repeatComplaint = true
+                fired("repeat complaint within \(policy.complaintRepeatDays) days: priority up")
+                say("complaint_repeat")
+            }
         } catch {
             say("error")
         }

@@ -47,8 +47,36 @@ public struct Session: Sendable, Equatable {
     public var intents: [IntentID] = []
     /// Slot values gathered over the conversation (masked before they are written anywhere).
     public var slots = Slots()
+    /// Why the conversation went to a person (reason ids), once it has.
     public var handoffReasons: [String] = []
+    /// With a person (or waiting for one) now.
     public var handedOff = false
+    /// How urgent and who can take it, set at the handoff by the handoff policy.
+    public var priority = 0
+    public var skills: [String] = []
+    /// The flow in progress when the handoff came: what was filled and what was still missing.
+    public var flowAtHandoff: ActiveFlow?
+    /// The queue's ticket once the handoff is committed.
+    public var ticket: String?
+    /// An agent handed the conversation back to the bot.
+    public var returnedToBot = false
+    /// A call-back was offered because nobody was signed in; a yes books it.
+    public var callbackOffered = false
+    public var callbackBooked = false
+    /// Asked for a number to call back on (the customer had given none).
+    public var callbackAskedPhone = false
+    /// The frustration score after each turn, and the signals that moved it.
+    public var cueTrail: [CueStep] = []
+    /// Turns the bot did not understand or could not use (1-based turn numbers).
+    public var failedTurns: [Int] = []
+    /// Signs of confusion since the customer was seen to be elderly.
+    public var elderlyConfusions = 0
+    /// A person was offered because the customer is frustrated (once a session).
+    public var frustrationOffered = false
+    /// The customer complained again within the repeat window.
+    public var repeatComplaint = false
+    /// Dialogue rules that fired (offers, handoffs, fallback steps), for the agent and for analysts.
+    public var rulesFired: [String] = []
     public var ended = false
     public var offeredPerson = false
     public var turns = 0
@@ -77,7 +105,7 @@ public struct Session: Sendable, Equatable {
 
     /// The outcome if the session ended now.
     public var outcome: Outcome {
-        if handedOff { return .handoff }
+        if handedOff || !handoffReasons.isEmpty { return .handoff }
         if lastTurnWasFallback || flow != nil || intents.isEmpty { return .abandoned }
         return .resolved
     }
@@ -95,6 +123,15 @@ public struct Session: Sendable, Equatable {
         case .pin: return "\(flow.intent.rawValue):ask_pin"
         }
     }
+}
+
+/// One step of the frustration trail.
+public struct CueStep: Sendable, Equatable, Codable {
+    public var turn: Int
+    /// The session's score after the turn.
+    public var frustration: Double
+    /// What raised it this turn (cue labels and session signals); empty on a calm turn.
+    public var signals: [String]
 }
 
 /// What the runtime does after a turn.

@@ -148,6 +148,8 @@ extension TranscriptEvent {
         e.add("event", .string("handoff"))
         e.add("reasons", .array(reasons.map { .string($0) }))
         e.add("priority", .int(priority))
+        if let ticket = session.ticket { e.add("ticket", string: ticket) }
+        e.add("skills", .array(session.skills.map { .string($0) }))
         e.addCues(session)
         e.add("intents", .array(session.intents.map { .string($0.rawValue) }))
         return e

@@ -490,6 +490,15 @@ extension RuleSetBuilder {
         for (intent, location) in defs.flowLocations where !defined.contains(intent) {
             error(location, "flow for unknown intent '\(intent)'")
         }
+        for (intent, location) in defs.handoffIntentUses where defs.dialogue.flows[intent] == nil {
+            error(location, "handoff after_bot names '\(intent)', which has no flow")
+        }
+        if !defs.dialogue.flows.isEmpty {
+            let file = defs.responsesFile ?? "intents/responses.yaml"
+            for key in HandoffSummary.requiredTemplates where defs.dialogue.summaryTemplates[key] == nil {
+                error(SourceLocation(file: file, line: 1, column: 1), "handoff summary template '\(key)' is missing")
+            }
+        }
         let responses = defs.dialogue.responses
         for (key, location) in defs.responseUses where responses[key] == nil {
             error(location, "unknown response '\(key)'")

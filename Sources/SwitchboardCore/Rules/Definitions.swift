@@ -228,6 +228,8 @@ struct RuleDefinitions: Sendable {
     var demoAccounts: [(DemoAccount, SourceLocation)] = []
     var dialogue = DialogueData()
     var flowLocations: [(IntentID, SourceLocation)] = []
+    /// Intents the handoff policy names, with where, for `check`.
+    var handoffIntentUses: [(IntentID, SourceLocation)] = []
     /// Response keys named by flows, with where, for `check`.
     var responseUses: [(String, SourceLocation)] = []
     var responsesFile: String?

@@ -231,7 +231,7 @@ struct RuleFileParser {
         "concepts", "intents", "tests", "plans", "addons", "frustration", "elderly", "fault_type", "fillers",
         "corrections", "numeral_measures", "default_language", "scoring", "relative_month", "month_names",
         "month_name_needs_context", "month_context", "currency_before", "currency_after", "pin_context", "ticket_prefixes", "examples", "not_age_after",
-        "accounts", "flows", "responses", "policy",
+        "accounts", "flows", "responses", "policy", "session_cues", "handoff",
     ]
 
     mutating func parse(_ root: Node, into defs: inout RuleDefinitions, diagnostics: inout [Diagnostic]) {
@@ -249,6 +249,8 @@ struct RuleFileParser {
             case "flows": parseFlows(value, into: &defs)
             case "responses": parseResponses(value, into: &defs)
             case "policy": parsePolicy(value, into: &defs)
+            case "session_cues": parseSessionCues(value, into: &defs)
+            case "handoff": parseHandoff(value, into: &defs)
             case "addons": parseAddons(value, into: &defs)
             case "frustration": parseCue(.frustration, value, into: &defs)
             case "elderly": parseCue(.elderly, value, into: &defs)

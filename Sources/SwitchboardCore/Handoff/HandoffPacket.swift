@@ -1,0 +1,150 @@
+import Foundation
+
+/// Everything an agent needs to take a conversation over without asking the customer to repeat
+/// anything (schema: `docs/handoff-packet.md`). Built once, at the handoff, from the session and
+/// its masked transcript; stored as JSON in the queue. Nothing in it is unmasked.
+public struct HandoffPacket: Codable, Sendable, Equatable {
+    /// The schema version this build writes; readers refuse newer ones.
+    public static let currentVersion = 1
+
+    public var version: Int
+    /// The queue's ticket id (empty until the queue assigns one).
+    public var ticket: String
+    public var session: String
+    public var channel: String
+    /// RFC 3339, UTC.
+    public var createdAt: String
+    public var reasons: [String]
+    /// 1 (routine) to the policy's maximum (most urgent).
+    public var priority: Int
+    /// What the agent must speak or know: language, dialect, domain.
+    public var skills: [String]
+    public var language: String
+    public var dialect: String?
+    public var elderly: Bool
+    public var cues: Cues
+    public var frustrationTrail: [CueStep]
+    /// The intents understood, in order.
+    public var intents: [String]
+    /// Slot values gathered over the conversation, masked.
+    public var slots: [String: String]
+    /// The request in progress at the handoff: what was filled and what was still missing.
+    public var pending: Pending?
+    public var failedTurns: [FailedTurn]
+    /// The classification rules and dialogue rules that fired, per turn.
+    public var rulesFired: [String]
+    public var customer: Customer?
+    public var openTickets: [TicketBrief]
+    /// Tickets the bot made in this conversation.
+    public var ticketsMade: [TicketBrief]
+    /// The ten-second read, in the language of the ticket (which the agent speaks).
+    public var summary: String
+    /// The same summary in every language, for an agent who prefers another.
+    public var summaries: [String: String]
+    /// The whole conversation so far, masked, as transcript events (CONTRACT.md section 5).
+    public var transcript: [TranscriptLine]
+
+    public struct Cues: Codable, Sendable, Equatable {
+        public var frustration: Double
+        public var frustrated: Bool
+        public var elderly: Bool
+        public var dialect: String?
+    }
+
+    public struct Pending: Codable, Sendable, Equatable {
+        public var intent: String
+        /// What the bot was waiting for (`ask_place`, `confirm`, `ask_pin`…), if anything.
+        public var awaiting: String?
+        public var filled: [String: String]
+        public var missing: [String]
+    }
+
+    public struct FailedTurn: Codable, Sendable, Equatable {
+        public var turn: Int
+        public var text: String
+        public var intent: String
+        public var confidence: Double
+    }
+
+    /// The customer as the agent may see them: masked phone, masked name, the account in brief.
+    public struct Customer: Codable, Sendable, Equatable {
+        public var phone: String
+        public var verified: Bool
+        public var name: String?
+        public var plan: String?
+        public var planName: String?
+        /// Yuan, e.g. "-128.50" in arrears.
+        public var balance: String?
+        public var inArrears: Bool?
+        public var seniorAccount: Bool?
+    }
+
+    public struct TicketBrief: Codable, Sendable, Equatable {
+        public var id: String
+        public var kind: String
+        public var status: String
+        public var summary: String
+        public var due: String
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, ticket, session, channel, createdAt = "created_at", reasons, priority, skills, language, dialect
+        case elderly, cues, frustrationTrail = "frustration_trail", intents, slots, pending, failedTurns = "failed_turns"
+        case rulesFired = "rules_fired", customer, openTickets = "open_tickets", ticketsMade = "tickets_made", summary
+        case summaries, transcript
+    }
+
+    /// The packet as one line of JSON (keys sorted, so equal packets are equal bytes).
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Every field is a plain value; encoding cannot fail.
+        return (try? encoder.encode(self)) ?? Data("{}".utf8)
+    }
+
+    /// Reads a stored packet; a newer version than this build knows is refused, not misread.
+    public static func decode(_ data: Data) throws -> HandoffPacket {
+        let packet = try JSONDecoder().decode(HandoffPacket.self, from: data)
+        guard packet.version <= currentVersion else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.version],
+                                                    debugDescription: "packet version \(packet.version) is newer than this build (\(currentVersion))"))
+        }
+        return packet
+    }
+}
+
+/// One transcript event as the packet carries it (CONTRACT.md section 5); absent fields are omitted.
+public struct TranscriptLine: Codable, Sendable, Equatable {
+    public var session: String?
+    public var seq: Int?
+    public var ts: String?
+    public var role: String
+    public var text: String?
+    public var intent: String?
+    public var confidence: Double?
+    public var slots: [String: String]?
+    public var state: String?
+    public var response: String?
+    public var event: String?
+    public var reasons: [String]?
+    public var priority: Int?
+    public var ticket: String?
+    public var lang: String?
+    public var cues: HandoffPacket.Cues?
+    public var customer: String?
+    public var channel: String?
+    public var outcome: String?
+    public var intents: [String]?
+
+    public init(role: String, text: String?, ts: String? = nil) {
+        self.role = role
+        self.text = text
+        self.ts = ts
+    }
+
+    /// Reads a transcript event's JSON line.
+    public init?(_ event: TranscriptEvent) {
+        guard let line = try? JSONDecoder().decode(TranscriptLine.self, from: Data(event.line.utf8)) else { return nil }
+        self = line
+    }
+}
