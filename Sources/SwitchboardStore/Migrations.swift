@@ -4,7 +4,7 @@ import CSQLite
 /// runs only what is new, and a file from a newer build is refused rather than misread.
 enum Migrations {
     /// Script `n` takes a file from version `n` to `n + 1`. Append; never edit a script that has shipped.
-    static let scripts: [String] = [version1]
+    static let scripts: [String] = [version1, version2]
 
     /// The version this build writes.
     static var latest: Int { scripts.count }
@@ -137,5 +137,55 @@ enum Migrations {
         ) STRICT;
 
         CREATE INDEX tickets_by_phone ON tickets (phone, created_at);
+        """
+
+    /// Version 2: the human queue. A ticket row holds what the queue orders and filters by, and the whole handoff
+    /// packet as JSON; messages, notes and what happened to the ticket go in a log beside it, append-only.
+    static let version2 = """
+        CREATE TABLE handoff_tickets (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            session TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            priority INTEGER NOT NULL CHECK (priority >= 1),
+            language TEXT NOT NULL,
+            dialect TEXT,
+            skills TEXT NOT NULL,
+            reasons TEXT NOT NULL,
+            elderly INTEGER NOT NULL CHECK (elderly IN (0, 1)),
+            status TEXT NOT NULL CHECK (status IN ('waiting', 'claimed', 'resolved', 'returned')),
+            sla_due_at INTEGER NOT NULL,
+            breached INTEGER NOT NULL DEFAULT 0 CHECK (breached IN (0, 1)),
+            agent TEXT,
+            claimed_at INTEGER,
+            closed_at INTEGER,
+            note TEXT,
+            callback_phone TEXT,
+            callback_at INTEGER,
+            summary TEXT NOT NULL,
+            packet TEXT NOT NULL CHECK (json_valid(packet)),
+            CHECK ((status = 'claimed') = (agent IS NOT NULL AND claimed_at IS NOT NULL) OR status IN ('resolved', 'returned'))
+        ) STRICT;
+
+        CREATE INDEX handoff_tickets_waiting ON handoff_tickets (status, priority DESC, created_at, seq);
+
+        CREATE TABLE handoff_log (
+            ticket TEXT NOT NULL REFERENCES handoff_tickets (id),
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('message', 'note', 'event')),
+            role TEXT NOT NULL CHECK (role IN ('customer', 'agent', 'system')),
+            author TEXT,
+            text TEXT NOT NULL
+        ) STRICT;
+
+        CREATE INDEX handoff_log_ticket ON handoff_log (ticket, at);
+
+        CREATE TABLE agents (
+            name TEXT PRIMARY KEY NOT NULL,
+            skills TEXT NOT NULL,
+            signed_in INTEGER NOT NULL CHECK (signed_in IN (0, 1)),
+            signed_in_at INTEGER,
+            seen_at INTEGER NOT NULL
+        ) STRICT;
         """
 }

@@ -34,6 +34,7 @@ struct Chat: ParsableCommand {
     func run() throws {
         let ruleSet = try options.loadRuleSet()
         let store = try options.openStore(ruleSet)
+        let queue = try options.openQueue(ruleSet)
         let logFile: TranscriptFile
         do {
             logFile = try TranscriptFile(path: log ?? TranscriptFile.defaultPath())
@@ -42,14 +43,10 @@ struct Chat: ParsableCommand {
             throw ExitCode(1)
         }
         let engine = DialogueEngine(rules: ruleSet)
-        let conversation = Conversation(
-            id: "chat-" + UUID().uuidString.prefix(8).lowercased(), engine: engine, classifier: Classifier(ruleSet),
-            store: store, customer: customer)
-        if let customer, conversation.session.customer == nil {
-            StandardError.write("switchboard chat: no account for \(Masking.mask(customer)); continuing unidentified\n")
-        }
+        let classifier = Classifier(ruleSet)
         let output = OutputBuffer()
         func show(_ result: TurnResult) {
+            // Logged before the reply is shown: what the customer saw is on disk.
             logFile.append(result.events)
             if jsonl {
                 for event in result.events where event.role != "customer" { output.write(event.line + "\n") }
@@ -57,36 +54,113 @@ struct Chat: ParsableCommand {
                 for reply in result.replies { output.write(reply + "\n") }
             }
         }
-        show(conversation.open())
+        func open(_ id: String, customer: String?) -> Conversation {
+            let conversation = Conversation(id: id, engine: engine, classifier: classifier, store: store, queue: queue,
+                                            customer: customer)
+            conversation.queueFailed = { error in StandardError.write("switchboard chat: handoff queue: \(error)\n") }
+            if let customer, conversation.session.customer == nil {
+                StandardError.write("switchboard chat: no account for \(Masking.mask(customer)); continuing unidentified\n")
+            }
+            show(conversation.open())
+            return conversation
+        }
+        func close(_ conversation: Conversation) {
+            let end = conversation.close()
+            logFile.append(end)
+            if jsonl { for event in end { output.write(event.line + "\n") } }
+        }
+        func error(_ message: String) {
+            var e = ""
+            JSONValue.object([("role", .string("system")), ("event", .string("error")), ("text", .string(message))]).write(to: &e)
+            output.write(e + "\n")
+        }
+        let main = open("chat-" + UUID().uuidString.prefix(8).lowercased(), customer: customer)
+        // With --jsonl, a line may name its own session: one process then carries many
+        // conversations (a channel gateway), each opened on its first line.
+        var others: [String: Conversation] = [:]
         let reader = LineReader(beforeBlocking: { output.flush() })
         while let bytes = reader.next() {
             var text = String(decoding: bytes, as: UTF8.self)
+            var conversation = main
             if jsonl {
-                guard let parsed = Self.text(fromJSONLine: text) else {
-                    if !text.trimmingCharacters(in: .whitespaces).isEmpty {
-                        output.write(#"{"role":"system","event":"error","text":"each line must be a JSON object with a \"text\" string"}"# + "\n")
-                    }
+                if text.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+                let parsed: InputLine
+                switch Self.input(fromJSONLine: text) {
+                case .success(let line): parsed = line
+                case .failure(let problem):
+                    error(problem.message)
                     continue
                 }
-                text = parsed
+                if let id = parsed.session {
+                    if let existing = others[id] {
+                        conversation = existing
+                    } else {
+                        guard others.count < Self.maxSessions else {
+                            error("too many open sessions (\(Self.maxSessions)); end some first")
+                            continue
+                        }
+                        conversation = open(id, customer: parsed.customer)
+                        others[id] = conversation
+                    }
+                    if parsed.end {
+                        close(conversation)
+                        others[id] = nil
+                        continue
+                    }
+                }
+                guard let t = parsed.text else { continue }
+                text = t
             }
             if text.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             let result = conversation.receive(text)
             show(result)
-            if result.handedOff || result.ended { break }
+            // A customer waiting for a person may keep writing: their messages go to the ticket.
+            if result.ended || conversation.session.ended {
+                if conversation === main { break }
+                close(conversation)
+                others[conversation.session.id] = nil
+            }
         }
-        let end = conversation.close()
-        logFile.append(end)
-        if jsonl { for event in end { output.write(event.line + "\n") } }
+        for conversation in others.values.sorted(by: { $0.session.id < $1.session.id }) { close(conversation) }
+        close(main)
         output.flush()
     }
 
-    /// The `text` of a `{"text": ...}` line, or nil when the line is not such an object.
-    static func text(fromJSONLine line: String) -> String? {
+    static let maxSessions = 10_000
+
+    struct InputLine {
+        var text: String?
+        var session: String?
+        var customer: String?
+        var end = false
+    }
+
+    struct InputProblem: Error { var message: String }
+
+    /// `{"text": ...}`, optionally with `"session"` (and `"customer"` on its first line, `"end": true` to close it).
+    static func input(fromJSONLine line: String) -> Result<InputLine, InputProblem> {
         guard let data = line.data(using: .utf8),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return nil }
-        return object["text"] as? String
+        else { return .failure(InputProblem(message: "each line must be a JSON object with a \"text\" string")) }
+        var parsed = InputLine()
+        parsed.text = object["text"] as? String
+        if let session = object["session"] {
+            guard let id = session as? String, (1...64).contains(id.count),
+                id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+            else { return .failure(InputProblem(message: "\"session\" must be 1–64 printable ASCII characters")) }
+            parsed.session = id
+        }
+        if let customer = object["customer"] as? String {
+            guard customer.count == 11, customer.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+                return .failure(InputProblem(message: "\"customer\" must be an 11-digit mobile number"))
+            }
+            parsed.customer = customer
+        }
+        parsed.end = object["end"] as? Bool ?? false
+        guard parsed.text != nil || (parsed.session != nil && parsed.end) else {
+            return .failure(InputProblem(message: "each line must be a JSON object with a \"text\" string"))
+        }
+        return .success(parsed)
     }
 }
 
@@ -94,6 +168,15 @@ struct Chat: ParsableCommand {
 extension RuleOptions {
     /// The operator data for a live conversation: the SQLite database at `--db`, created and seeded
     /// with the demo accounts on first use.
+    func openQueue(_ ruleSet: RuleSet) throws -> SQLiteHandoffQueue {
+        do {
+            return try SQLiteHandoffQueue(path: db, policy: ruleSet.dialogue.handoff)
+        } catch {
+            StandardError.write("switchboard: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+
     func openStore(_ ruleSet: RuleSet) throws -> any OperatorData {
         do {
             let store = try SQLiteOperatorData(path: db, ruleSet: ruleSet, now: Date())

@@ -33,6 +33,12 @@ public struct QueuePosition: Sendable, Equatable {
     public var place: Int
     public var expectedWaitMinutes: Int
     public var agentsOnline: Int
+
+    public init(place: Int, expectedWaitMinutes: Int, agentsOnline: Int) {
+        self.place = place
+        self.expectedWaitMinutes = expectedWaitMinutes
+        self.agentsOnline = agentsOnline
+    }
 }
 
 /// The human queue as the bot's side sees it: put a ticket in, ask where it stands, add what the
