@@ -29,7 +29,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore"],
+            // The end-to-end tests run the binary and read its database back through the store.
+            dependencies: ["SwitchboardCore", "SwitchboardStore"],
             // Labelled data the tests read from the source tree, not bundled resources.
             exclude: ["DevSet"]
         ),

@@ -157,6 +157,16 @@ final class Database {
         return try read(Row(statement: statement, sql: sql, path: path))
     }
 
+    /// The first row `match` accepts, reading no further than it.
+    func first<T>(_ sql: String, _ values: [SQLValue] = [], where match: (Row) throws(StoreError) -> T?) throws(StoreError) -> T? {
+        let statement = try prepare(sql, values)
+        defer { sqlite3_finalize(statement) }
+        while try step(statement, sql) {
+            if let found = try match(Row(statement: statement, sql: sql, path: path)) { return found }
+        }
+        return nil
+    }
+
     /// How a transaction takes its locks.
     enum TransactionKind: String {
         /// Reads see one snapshot; no write lock is taken.

@@ -168,6 +168,8 @@ enum Migrations {
         ) STRICT;
 
         CREATE INDEX handoff_tickets_waiting ON handoff_tickets (status, priority DESC, created_at, seq);
+        -- Only tickets that can still breach their SLA: marking breaches reads just the ones due.
+        CREATE INDEX handoff_tickets_sla ON handoff_tickets (sla_due_at) WHERE status = 'waiting' AND breached = 0;
 
         CREATE TABLE handoff_log (
             ticket TEXT NOT NULL REFERENCES handoff_tickets (id),

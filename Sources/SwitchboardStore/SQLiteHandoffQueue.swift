@@ -96,11 +96,15 @@ public final class SQLiteHandoffQueue: HandoffQueue {
     public func enqueueTicket(_ packet: HandoffPacket, at now: Date) throws(StoreError) -> String {
         let created = Self.ms(now)
         let due = created + policy.sla(priority: packet.priority) * 60_000
+        // Encoded before the write lock is taken; the ticket id goes in once the lock is held.
+        var template = packet
+        template.ticket = ""
+        let encoded = template.encoded()
         return try write { () throws(StoreError) -> String in
             let seq = (try database.queryFirst("SELECT COALESCE(MAX(seq), 0) + 1 FROM handoff_tickets") { $0.int(0) }) ?? 1
             var stored = packet
             stored.ticket = HandoffTicketID.make(sequence: seq, at: now)
-            let json = String(decoding: stored.encoded(), as: UTF8.self)
+            let json = String(decoding: HandoffPacket.encoded(encoded, ticket: stored.ticket) ?? stored.encoded(), as: UTF8.self)
             try database.execute("""
                 INSERT INTO handoff_tickets (seq, id, session, created_at, priority, language, dialect, skills, reasons,
                     elderly, status, sla_due_at, summary, packet)
@@ -224,7 +228,7 @@ public final class SQLiteHandoffQueue: HandoffQueue {
 
     /// Marks waiting tickets past their SLA as breached (kept marked after they are claimed).
     private func markBreaches(at now: Date) throws(StoreError) {
-        try database.execute("UPDATE handoff_tickets SET breached = 1 WHERE status = 'waiting' AND breached = 0 AND sla_due_at < ?",
+        try database.execute("UPDATE handoff_tickets INDEXED BY handoff_tickets_sla SET breached = 1 WHERE status = 'waiting' AND breached = 0 AND sla_due_at < ?",
                              [.int(Self.ms(now))])
     }
 
@@ -264,12 +268,14 @@ public final class SQLiteHandoffQueue: HandoffQueue {
         return try write { () throws(StoreError) -> QueuedTicket? in
             try markBreaches(at: now)
             try touch(name, now)
-            // Inside the write lock: nobody can claim between this read and the update.
-            let candidates = try database.query(
+            // Inside the write lock: nobody can claim between this read and the update. Rows are
+            // read in queue order only until the first the agent can take.
+            let id = try database.first(
                 "SELECT id, skills FROM handoff_tickets WHERE status = 'waiting' ORDER BY priority DESC, created_at, seq") {
-                    row throws(StoreError) in (try row.text(0), Self.split(try row.text(1)))
+                    row throws(StoreError) -> String? in
+                    Self.split(try row.text(1)).allSatisfy(have.contains) ? try row.text(0) : nil
                 }
-            guard let (id, _) = candidates.first(where: { $0.1.allSatisfy(have.contains) }) else { return nil }
+            guard let id else { return nil }
             return try take(id, agent: name, at: now)
         }
     }

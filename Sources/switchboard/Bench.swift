@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchboardCore
+import SwitchboardStore
 
 /// `switchboard bench`: classification throughput and latency on a generated workload.
 struct Bench: ParsableCommand {
@@ -25,6 +26,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time whole conversation turns (understand, dialogue step, transcript events) instead of classification alone.")
     var turns = false
 
+    @Flag(help: "Time handing off to the SQLite queue (enqueue and commit, on a temporary file) and agents claiming.")
+    var handoff = false
+
     func validate() throws {
         guard count >= 1000 else { throw ValidationError("--count must be at least 1000, got \(count)") }
         guard distinct >= 1 else { throw ValidationError("--distinct must be at least 1, got \(distinct)") }
@@ -40,6 +44,7 @@ struct Bench: ParsableCommand {
             throw ExitCode(1)
         }
         if turns { return try benchTurns(ruleSet, workload: workload, loadMs: loadMs) }
+        if handoff { return try benchHandoff(ruleSet) }
         // One classifier for the run, as a chat loop or a replay keeps one per thread.
         let classifier = Classifier(ruleSet)
         // Warm-up: caches, lazily built string storage.
@@ -131,5 +136,83 @@ struct Bench: ParsableCommand {
                          Double(count) / total, mean, percentile(0.5), percentile(0.99), percentile(0.999)))
         }
         if sink == 42 { print("") }
+    }
+
+    /// Real handoff packets (conversations that end in 转人工 or a complaint) enqueued one by one into
+    /// a fresh SQLite file, each timed from the call to the commit; then agents claim them all.
+    func benchHandoff(_ ruleSet: RuleSet) throws {
+        let engine = DialogueEngine(rules: ruleSet)
+        let classifier = Classifier(ruleSet)
+        let now = Date()
+        let store = InMemoryOperatorData(ruleSet: ruleSet, now: now)
+        let scripts: [(String?, [String])] = [
+            (nil, ["转人工"]), ("13800000001", ["上个月账单多少", "为什么这么贵", "转人工"]),
+            ("15000000005", ["my broadband is down again", "this is ridiculous, third time!!!", "get me a person"]),
+            ("13700000004", ["我想投诉", "你们乱扣我彩铃费，扣了三个月都没人管，我要投诉到工信部"]),
+        ]
+        // The packets a day of handoffs would bring: built once, enqueued in the timed loop.
+        var packets: [HandoffPacket] = []
+        let buildStart = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<500 {
+            let (customer, lines) = scripts[i % scripts.count]
+            let c = Conversation(id: "bench-\(i)", engine: engine, classifier: classifier, store: store, customer: customer,
+                                 clock: { now })
+            _ = c.open()
+            for line in lines where !c.session.handedOff { _ = c.receive(line) }
+            if let p = c.packet { packets.append(p) }
+        }
+        let buildUs = Double(DispatchTime.now().uptimeNanoseconds - buildStart) / 1e3 / Double(max(1, packets.count))
+        guard !packets.isEmpty else {
+            StandardError.write("switchboard bench: the scripted conversations did not hand off\n")
+            throw ExitCode(1)
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("queue.sqlite").path
+        let queue = try SQLiteHandoffQueue(path: path, policy: ruleSet.dialogue.handoff)
+        let n = max(1000, count / 100)
+        var latencies = [UInt64](repeating: 0, count: n)
+        for i in 0..<n {
+            var packet = packets[i % packets.count]
+            packet.session = "bench-\(i)"
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try queue.enqueueTicket(packet, at: now)
+            latencies[i] = DispatchTime.now().uptimeNanoseconds - t0
+        }
+        latencies.sort()
+        func percentile(_ values: [UInt64], _ p: Double) -> Double {
+            Double(values[min(values.count - 1, Int(Double(values.count) * p))]) / 1000
+        }
+        // Claims: one agent takes every ticket, each claim its own write transaction.
+        _ = try queue.login(name: "bench", skills: ["zh", "en", "yue", "billing", "plans", "technical", "complaints", "retention", "security"],
+                            at: now)
+        var claims: [UInt64] = []
+        while true {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            guard try queue.claimNext(agent: "bench", at: now) != nil else { break }
+            claims.append(DispatchTime.now().uptimeNanoseconds - t0)
+            if claims.count >= 1000 { break }
+        }
+        claims.sort()
+        let bytes = packets.map { $0.encoded().count }.reduce(0, +) / packets.count
+        if json {
+            print(JSONValue.object([
+                ("enqueues", .int(n)), ("packet_bytes", .int(bytes)), ("packet_build_us", .double(buildUs.rounded())),
+                ("enqueue_p50_us", .double(percentile(latencies, 0.5))), ("enqueue_p99_us", .double(percentile(latencies, 0.99))),
+                ("enqueue_max_us", .double(Double(latencies.last!) / 1000)),
+                ("claim_p50_us", .double(claims.isEmpty ? 0 : percentile(claims, 0.5))),
+                ("claim_p99_us", .double(claims.isEmpty ? 0 : percentile(claims, 0.99))),
+            ]).serialized())
+        } else {
+            print("handoff: \(n) enqueues of real packets (mean \(bytes) bytes of JSON) into a fresh SQLite file (WAL), each committed")
+            print(String(format: "enqueue + commit µs: p50 %.0f  p90 %.0f  p99 %.0f  max %.0f", percentile(latencies, 0.5),
+                         percentile(latencies, 0.9), percentile(latencies, 0.99), Double(latencies.last!) / 1000))
+            if !claims.isEmpty {
+                print(String(format: "claim next (%d claims, queue of %d) µs: p50 %.0f  p99 %.0f", claims.count, n,
+                             percentile(claims, 0.5), percentile(claims, 0.99)))
+            }
+            print(String(format: "building a packet from a conversation (summary, re-read rules, transcript): %.0f µs", buildUs))
+        }
     }
 }

@@ -37,6 +37,14 @@ enum Fixture {
         return try body(folder.appendingPathComponent("switchboard.sqlite").path)
     }
 
+    static func withDatabasePathAsync<T>(_ body: (String) async throws -> T) async throws -> T {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("switchboard-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        return try await body(folder.appendingPathComponent("switchboard.sqlite").path)
+    }
+
     /// A store on `path` seeded for `now`.
     static func open(_ path: String, now: Date = Fixture.now) throws -> SQLiteOperatorData {
         try SQLiteOperatorData(path: path, ruleSet: try ruleSet(), now: now)

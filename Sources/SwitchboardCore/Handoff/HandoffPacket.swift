@@ -49,6 +49,13 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
         public var frustrated: Bool
         public var elderly: Bool
         public var dialect: String?
+
+        public init(frustration: Double, frustrated: Bool, elderly: Bool, dialect: String?) {
+            self.frustration = frustration
+            self.frustrated = frustrated
+            self.elderly = elderly
+            self.dialect = dialect
+        }
     }
 
     public struct Pending: Codable, Sendable, Equatable {
@@ -87,6 +94,38 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
         public var due: String
     }
 
+    public init(version: Int, ticket: String, session: String, channel: String, createdAt: String, reasons: [String],
+                priority: Int, skills: [String], language: String, dialect: String?, elderly: Bool, cues: Cues,
+                frustrationTrail: [CueStep], intents: [String], slots: [String: String], pending: Pending?,
+                failedTurns: [FailedTurn], rulesFired: [String], customer: Customer?, openTickets: [TicketBrief],
+                ticketsMade: [TicketBrief], summary: String, summaries: [String: String], transcript: [TranscriptLine])
+    {
+        self.version = version
+        self.ticket = ticket
+        self.session = session
+        self.channel = channel
+        self.createdAt = createdAt
+        self.reasons = reasons
+        self.priority = priority
+        self.skills = skills
+        self.language = language
+        self.dialect = dialect
+        self.elderly = elderly
+        self.cues = cues
+        self.frustrationTrail = frustrationTrail
+        self.intents = intents
+        self.slots = slots
+        self.pending = pending
+        self.failedTurns = failedTurns
+        self.rulesFired = rulesFired
+        self.customer = customer
+        self.openTickets = openTickets
+        self.ticketsMade = ticketsMade
+        self.summary = summary
+        self.summaries = summaries
+        self.transcript = transcript
+    }
+
     enum CodingKeys: String, CodingKey {
         case version, ticket, session, channel, createdAt = "created_at", reasons, priority, skills, language, dialect
         case elderly, cues, frustrationTrail = "frustration_trail", intents, slots, pending, failedTurns = "failed_turns"
@@ -94,10 +133,22 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
         case summaries, transcript
     }
 
-    /// The packet as one line of JSON (keys sorted, so equal packets are equal bytes).
+    /// The JSON of a packet encoded with an empty ticket, with `ticket` filled in, without encoding
+    /// it again; nil if the bytes do not start the way `encoded()` writes them.
+    public static func encoded(_ json: Data, ticket: String) -> Data? {
+        let prefix = Data(#"{"version":\#(currentVersion),"ticket":"""#.utf8)
+        guard json.starts(with: prefix), ticket.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) else {
+            return nil
+        }
+        var out = Data(#"{"version":\#(currentVersion),"ticket":"\#(ticket)""#.utf8)
+        out.append(json[json.index(json.startIndex, offsetBy: prefix.count)...])
+        return out
+    }
+
+    /// The packet as one line of JSON, keys in the order of the schema (version and ticket first).
     public func encoded() -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes]
         // Every field is a plain value; encoding cannot fail.
         return (try? encoder.encode(self)) ?? Data("{}".utf8)
     }
