@@ -21,7 +21,7 @@ import Testing
                                   stdin: Data("上个月账单多少\n转人工\n还要等多久\n".utf8))
         #expect(chat.status == 0, "\(chat.stderr)")
         #expect(chat.stdoutText.contains("转接单号HO20"))
-        #expect(chat.stdoutText.contains("前面还有1位"))
+        #expect(chat.stdoutText.contains("排第1位"))
 
         let list = try Binary.run(["agent", "list", "--json", "--db", db])
         let waiting = try #require(try JSONSerialization.jsonObject(with: list.stdout) as? [[String: Any]])

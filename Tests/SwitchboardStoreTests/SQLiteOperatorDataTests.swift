@@ -235,13 +235,13 @@ enum Fixture {
         }
     }
 
-    @Test func schemaVersionIsOneAfterOpenAndReopen() throws {
+    @Test func schemaVersionIsTheLatestAfterOpenAndReopen() throws {
         try Fixture.withDatabasePath { path in
             _ = try Fixture.open(path)
-            #expect(try Database(path: path).userVersion() == 1)
+            #expect(try Database(path: path).userVersion() == 2)
             _ = try Fixture.open(path)
             #expect(try Database(path: path).userVersion() == Migrations.latest)
-            #expect(Migrations.latest == 1)
+            #expect(Migrations.latest == 2)
             // WAL is a property of the file: readers keep reading while a ticket is written.
             let mode = try Database(path: path).queryFirst("PRAGMA journal_mode") { row throws(StoreError) in
                 try row.text(0)
@@ -274,7 +274,25 @@ enum Fixture {
             _ = try Fixture.open(path)
             try Database(path: path).execute(script: "PRAGMA user_version = 99")
             let error = try #require(throws: StoreError.self) { try Fixture.open(path) }
-            #expect(error.description.contains("schema version 99 is newer than this build knows (1)"))
+            #expect(error.description.contains("schema version 99 is newer than this build knows (2)"))
+        }
+    }
+
+    /// A file made by the previous build (schema 1: accounts, no queue) gains the queue and keeps its data.
+    @Test func aVersionOneFileIsUpgradedWithItsDataKept() throws {
+        try Fixture.withDatabasePath { path in
+            let before = try Fixture.open(path)
+            _ = try before.createTicket(TicketDraft(kind: .complaint, phone: "13800000001", summary: "kept", owner: "x",
+                                                    dueAt: Fixture.now), at: Fixture.now)
+            let counts = try Fixture.rowCounts(path)
+            try Database(path: path).execute(script: """
+                DROP TABLE handoff_log; DROP TABLE handoff_tickets; DROP TABLE agents; PRAGMA user_version = 1;
+                """)
+            let queue = try SQLiteHandoffQueue(path: path)
+            #expect(try Database(path: path).userVersion() == 2)
+            #expect(try Fixture.rowCounts(path) == counts)
+            #expect(try queue.waiting(at: Fixture.now).isEmpty)
+            #expect(try Fixture.open(path).tickets(phone: "13800000001").contains { $0.summary == "kept" })
         }
     }
 

@@ -53,7 +53,8 @@ extension RuleSet {
             var i = 0
             while i + 3 <= n {
                 let v = p[i]
-                if Scalar.isHan(v) {
+                // Laughter (哈哈哈, 呵呵呵, 嘿嘿嘿) repeats too, but is not insistence.
+                if Scalar.isHan(v) && v != 0x54C8 && v != 0x5475 && v != 0x563F && v != 0x563B {
                     var length = 1
                     while length <= 4 && i + 3 * length <= n {
                         if p[i + length] == v && p[i + 2 * length] == v {
@@ -105,5 +106,10 @@ extension RuleSet {
         case "stated_age": return false
         default: return cueGroups.contains { $0.label == label && $0.kind == .frustration }
         }
+    }
+
+    /// The weight a cue group adds to a message's score (0 for a signal that is not a group).
+    public func cueWeight(_ label: String) -> Double {
+        cueGroups.first { $0.label == label }?.weight ?? 0
     }
 }

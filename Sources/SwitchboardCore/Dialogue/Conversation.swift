@@ -102,14 +102,17 @@ public final class Conversation {
             try? queue.append(ticket: ticket, role: "customer", text: masked, at: now)
             replies.append(("handoff_claimed", ["agent": state.agent ?? "", "ticket": ticket]))
         case .waiting, .returned:
-            if session.callbackOffered && !session.callbackBooked {
+            let nobody = queue.agentsOnline(at: now) == 0
+            if !session.callbackBooked && (session.callbackOffered || nobody) {
+                // A call-back: a yes books it on the number we have, or a number typed now.
                 let phone = c.slots[.phone] ?? session.customer ?? session.claimedPhone
-                if c.intent == "affirm" || (c.slots[.phone] != nil && session.callbackAskedPhone) {
+                if c.intent == "affirm" || c.slots[.phone] != nil {
                     if let phone {
                         do {
                             try queue.requestCallback(ticket: ticket, phone: phone, at: now)
                             session.callbackBooked = true
-                            replies.append(("callback_booked", ["phone": Masking.mask(phone), "ticket": ticket,
+                            session.callbackPhone = phone
+                            replies.append(("callback_booked", ["phone": phone, "ticket": ticket,
                                                                 "hours": String(engine.dialogue.handoff.callbackHours)]))
                         } catch {
                             queueFailed?(error)
@@ -121,14 +124,23 @@ public final class Conversation {
                     }
                     break
                 }
-                if c.intent == "deny" || c.intent == "cancel" {
+                if session.callbackOffered && (c.intent == "deny" || c.intent == "cancel") {
                     session.callbackOffered = false
-                    replies.append(("callback_declined", positionValues(ticket, at: now)))
+                    try? queue.append(ticket: ticket, role: "customer", text: masked, at: now)
+                    replies.append((nobody ? "handoff_waiting_no_agent" : "callback_declined", positionValues(ticket, at: now)))
                     break
                 }
             }
             try? queue.append(ticket: ticket, role: "customer", text: masked, at: now)
-            replies.append(("handoff_waiting", positionValues(ticket, at: now)))
+            if session.callbackBooked {
+                replies.append(("callback_waiting", ["ticket": ticket, "phone": session.callbackPhone ?? "",
+                                                     "hours": String(engine.dialogue.handoff.callbackHours)]))
+            } else if nobody {
+                // No minutes promised when nobody is there to keep the promise.
+                replies.append(("handoff_waiting_no_agent", ["ticket": ticket]))
+            } else {
+                replies.append(("handoff_waiting", positionValues(ticket, at: now)))
+            }
         }
         let effects = replies.map { key, values in Effect.reply(text: engine.render(key, values, for: session), key: key) }
         return finish(effects, classification: c, events: &events, at: now)

@@ -173,7 +173,9 @@ struct Turn {
         var all = reasons
         if session.elderly && !all.contains(.elderlyAssist) { all.append(.elderlyAssist) }
         // Wanting to leave is what a retention handoff is about: it is not counted as frustration too.
-        if frustrated && !all.contains(.frustration) && !all.contains(.retention) { all.append(.frustration) }
+        // Frustrated now, or a turn or two ago (a calm "yes" to the offer of a person lets the score fade).
+        let recently = frustrated || session.cueTrail.suffix(2).contains { $0.frustration >= cuePolicy.threshold }
+        if recently && !all.contains(.frustration) && !all.contains(.retention) { all.append(.frustration) }
         session.handoffReasons = all.map(\.rawValue)
         session.handedOff = true
         session.flowAtHandoff = session.flow
@@ -299,12 +301,19 @@ struct Turn {
         }
         turnFrustration = c.cues.frustration
         if c.cues.frustration > 0 { turnSignals = c.cues.signals.filter { engine.rules.isFrustrationSignal($0) } }
-        if c.cues.signals.contains(where: { cuePolicy.threatLabels.contains($0) }) {
+        if handoffPolicy.afterBot(c.intent) == .retention {
+            // "I want to port to another carrier" states the request; it is not anger.
+            let leaving = turnSignals.filter { cuePolicy.leavingLabels.contains($0) }
+            turnFrustration = max(0, turnFrustration - leaving.reduce(0) { $0 + engine.rules.cueWeight($1) })
+            let labels = cuePolicy.leavingLabels
+            turnSignals.removeAll { labels.contains($0) }
+        }
+        if turnSignals.contains(where: { cuePolicy.threatLabels.contains($0) }) {
             turnFrustration += cuePolicy.threat
             turnSignals.append("threat")
         }
         // The same request again soon after it was answered (nothing new in it): the answer did not help.
-        if session.flow?.awaiting == nil, !session.handedOff, engine.dialogue.flows[c.intent] != nil,
+        if session.flow?.awaiting == nil, !session.handedOff, engine.dialogue.flows[c.intent]?.isOneShot == true,
             session.intents.suffix(cuePolicy.repeatWindow).contains(c.intent),
             c.slots.allSatisfy({ $0.name == .pin || session.slots[$0.name] == $0.value })
         {
@@ -483,7 +492,9 @@ struct Turn {
         case 1:
             say("fallback_rephrase")
         default:
-            let guesses = c.candidates.filter { $0.intent != .outOfScope && $0.confidence >= 0.2 }
+            // A message plainly about something else (the weather) gets the menu, not weak guesses.
+            let plainlyElse = c.intent == .outOfScope && c.candidates.first?.intent == .outOfScope
+            let guesses = plainlyElse ? [] : c.candidates.filter { $0.intent != .outOfScope && $0.confidence >= 0.2 }
                 .filter { engine.dialogue.flows[$0.intent] != nil }
             if guesses.count >= 2 {
                 say("fallback_choose", ["first": intentName(guesses[0].intent), "second": intentName(guesses[1].intent)])
@@ -800,6 +811,7 @@ struct Turn {
         session.failedVerifications += 1
         if session.failedVerifications >= policy.pinAttempts {
             fired("\(policy.pinAttempts) failed verifications: hand off")
+            say("pin_locked", ["attempts": String(policy.pinAttempts)])
             handOff([.security])
             return
         }

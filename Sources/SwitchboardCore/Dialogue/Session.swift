@@ -65,6 +65,8 @@ public struct Session: Sendable, Equatable {
     public var callbackBooked = false
     /// Asked for a number to call back on (the customer had given none).
     public var callbackAskedPhone = false
+    /// The number the call-back was booked on (shown only to the customer who gave it).
+    public var callbackPhone: String?
     /// The frustration score after each turn, and the signals that moved it.
     public var cueTrail: [CueStep] = []
     /// Turns the bot did not understand or could not use (1-based turn numbers).
@@ -112,8 +114,8 @@ public struct Session: Sendable, Equatable {
 
     /// A name for where the conversation stands, for transcripts and tests.
     public var state: String {
-        if handedOff { return "handed_off" }
         if ended { return "ended" }
+        if handedOff { return "handed_off" }
         guard let flow else { return "idle" }
         switch flow.awaiting {
         case nil: return flow.intent.rawValue

@@ -31,6 +31,8 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
     /// The request in progress at the handoff: what was filled and what was still missing.
     public var pending: Pending?
     public var failedTurns: [FailedTurn]
+    /// Wrong service PINs given in this conversation.
+    public var failedVerifications: Int
     /// The classification rules and dialogue rules that fired, per turn.
     public var rulesFired: [String]
     public var customer: Customer?
@@ -97,7 +99,7 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
     public init(version: Int, ticket: String, session: String, channel: String, createdAt: String, reasons: [String],
                 priority: Int, skills: [String], language: String, dialect: String?, elderly: Bool, cues: Cues,
                 frustrationTrail: [CueStep], intents: [String], slots: [String: String], pending: Pending?,
-                failedTurns: [FailedTurn], rulesFired: [String], customer: Customer?, openTickets: [TicketBrief],
+                failedTurns: [FailedTurn], failedVerifications: Int = 0, rulesFired: [String], customer: Customer?, openTickets: [TicketBrief],
                 ticketsMade: [TicketBrief], summary: String, summaries: [String: String], transcript: [TranscriptLine])
     {
         self.version = version
@@ -117,6 +119,7 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
         self.slots = slots
         self.pending = pending
         self.failedTurns = failedTurns
+        self.failedVerifications = failedVerifications
         self.rulesFired = rulesFired
         self.customer = customer
         self.openTickets = openTickets
@@ -129,6 +132,7 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case version, ticket, session, channel, createdAt = "created_at", reasons, priority, skills, language, dialect
         case elderly, cues, frustrationTrail = "frustration_trail", intents, slots, pending, failedTurns = "failed_turns"
+        case failedVerifications = "failed_verifications"
         case rulesFired = "rules_fired", customer, openTickets = "open_tickets", ticketsMade = "tickets_made", summary
         case summaries, transcript
     }

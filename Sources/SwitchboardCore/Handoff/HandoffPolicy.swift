@@ -38,6 +38,8 @@ public struct SessionCuePolicy: Sendable, Equatable {
     public var threat = 0.15
     /// The cue labels that are threats.
     public var threatLabels: [String] = ["threat_regulator", "threat_leave"]
+    /// Cue labels that only state the request when the customer asks to leave (port out, close).
+    public var leavingLabels: [String] = ["threat_leave", "leave_mention"]
     /// An elderly customer is offered a person at this many signs of confusion, and handed to one at
     /// `elderlyHandoffConfusions`.
     public var elderlyOfferConfusions = 1
@@ -147,7 +149,8 @@ extension RuleFileParser {
             "repeat_window": \.repeatWindow, "elderly_offer_confusions": \.elderlyOfferConfusions,
             "elderly_handoff_confusions": \.elderlyHandoffConfusions,
         ]
-        reader.checkKeys(pairs, allowed: Array(numbers.keys) + Array(counts.keys) + ["threat_labels"], in: "session_cues")
+        reader.checkKeys(pairs, allowed: Array(numbers.keys) + Array(counts.keys) + ["threat_labels", "leaving_labels"],
+                         in: "session_cues")
         var policy = SessionCuePolicy()
         for (key, _, value) in pairs {
             if let (path, range) = numbers[key] {
@@ -156,6 +159,8 @@ extension RuleFileParser {
                 if let n = reader.number(value, "session_cues \(key)", in: 1...100) { policy[keyPath: path] = Int(n) }
             } else if key == "threat_labels" {
                 policy.threatLabels = reader.strings(value, "threat_labels").map(\.0)
+            } else if key == "leaving_labels" {
+                policy.leavingLabels = reader.strings(value, "leaving_labels").map(\.0)
             }
         }
         if policy.offerAt > policy.handoffAt {

@@ -8,7 +8,7 @@ public struct HandoffSummary {
     /// (`done.*`) are optional: the id is shown when a name is missing.
     public static let requiredTemplates = [
         "headline", "who_verified", "who_unverified", "wants_none", "reasons", "done", "pending", "pending_confirm",
-        "frustrated", "elderly", "dialect", "failed", "open_tickets", "separator",
+        "frustrated", "elderly", "dialect", "failed", "failed_pins", "open_tickets", "separator", "topic",
     ] + HandoffReason.allCases.map { "reason." + $0.rawValue }
 
     let engine: DialogueEngine
@@ -86,7 +86,7 @@ public struct HandoffSummary {
             skills: session.skills, language: language.rawValue, dialect: session.dialect?.rawValue, elderly: session.elderly,
             cues: cues, frustrationTrail: session.cueTrail, intents: session.intents.map(\.rawValue),
             slots: Dictionary(session.slots.entries.map { ($0.name.rawValue, Masking.mask($0.value)) }, uniquingKeysWith: { $1 }),
-            pending: pending, failedTurns: failed, rulesFired: fired, customer: customer, openTickets: openTickets,
+            pending: pending, failedTurns: failed, failedVerifications: session.failedVerifications, rulesFired: fired, customer: customer, openTickets: openTickets,
             ticketsMade: made, summary: "", summaries: [:], transcript: transcript)
         for l in Language.allCases { packet.summaries[l.rawValue] = summary(packet, session: session, in: l) }
         packet.summary = packet.summaries[language.rawValue] ?? ""
@@ -130,15 +130,31 @@ public struct HandoffSummary {
         }
         lines.append(second)
         var third = ""
-        var done = packet.ticketsMade.map { "\(name("ticket." + $0.kind, $0.kind)) \($0.id)" }
+        var done = packet.ticketsMade.map { ticket -> String in
+            let brief = "\(name("ticket." + ticket.kind, ticket.kind)) \(ticket.id)"
+            // What a complaint is about, in the customer's words (masked, cut short).
+            guard ticket.kind == "complaint", !ticket.summary.isEmpty else { return brief }
+            let topic = ticket.summary.count > 40 ? ticket.summary.prefix(40) + "…" : Substring(ticket.summary)
+            return brief + t("topic", ["topic": String(topic)])
+        }
         for line in packet.transcript where line.role == "bot" {
             if let key = line.response, let phrase = templates["done." + key]?[language], !done.contains(phrase) { done.append(phrase) }
         }
         if !done.isEmpty { third += t("done", ["done": done.joined(separator: separator)]) }
         if let p = packet.pending {
             let missing = p.missing.map { name("slot." + $0, $0) }.joined(separator: separator)
-            third += p.missing.isEmpty ? t("pending_confirm", ["intent": intentName(p.intent, language)])
-                : t("pending", ["intent": intentName(p.intent, language), "missing": missing])
+            // What the customer already chose (the new plan, the fault), so the agent can finish it.
+            let asks = Set(engine.dialogue.flows[IntentID(p.intent)]?.slots.map(\.name.rawValue) ?? [])
+            let filled = p.filled.keys.sorted().compactMap { key -> String? in
+                guard asks.contains(key), let value = p.filled[key], templates["slot." + key] != nil else { return nil }
+                return name("slot." + key, key) + " " + slotValue(key, value, language)
+            }
+            let intent = intentName(p.intent, language) + (filled.isEmpty ? "" : t("topic", ["topic": filled.joined(separator: separator)]))
+            third += p.missing.isEmpty ? t("pending_confirm", ["intent": intent])
+                : t("pending", ["intent": intent, "missing": missing])
+        }
+        if packet.failedVerifications > 0 {
+            third += t("failed_pins", ["count": String(packet.failedVerifications), "phone": packet.customer?.phone ?? ""])
         }
         if !packet.failedTurns.isEmpty { third += t("failed", ["count": String(packet.failedTurns.count)]) }
         if !third.isEmpty { lines.append(third) }
@@ -151,6 +167,16 @@ public struct HandoffSummary {
         }
         if !fourth.isEmpty { lines.append(fourth) }
         return lines.map { $0.trimmingSpaces() }.joined(separator: "\n")
+    }
+
+    /// A slot value as an agent reads it: a plan's name, a fault's name; otherwise as it is.
+    func slotValue(_ slot: String, _ value: String, _ language: Language) -> String {
+        switch slot {
+        case "plan": return engine.rules.plans.first { $0.code == value }?.name[language] ?? value
+        case "addon": return engine.rules.addons.first { $0.code == value }?.name[language] ?? value
+        case "fault_type": return engine.dialogue.responses["fault." + value]?.text[language] ?? value
+        default: return value
+        }
     }
 
     func intentName(_ intent: String, _ language: Language) -> String {
