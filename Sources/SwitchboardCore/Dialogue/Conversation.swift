@@ -28,7 +28,6 @@ public final class Conversation {
     public private(set) var history: [TranscriptEvent] = []
     /// The packet sent to the queue, once handed off.
     public private(set) var packet: HandoffPacket?
-    private var startedAt: Date?
     /// Told the customer why the queue could not take them (when it fails).
     public var queueFailed: ((any Error) -> Void)?
 
@@ -54,7 +53,6 @@ public final class Conversation {
     /// The start event and the bot's greeting.
     public func open() -> TurnResult {
         let now = clock()
-        startedAt = now
         var events = [TranscriptEvent.start(session, seq: nextSeq(), at: now)]
         let effects = engine.start(&session, data: store)
         return finish(effects, classification: nil, events: &events, at: now)
@@ -92,7 +90,7 @@ public final class Conversation {
             return finish([], classification: c, events: &events, at: now)
         }
         var replies: [(String, [String: String])] = []
-        let masked = events.last.flatMap { TranscriptLine($0)?.text } ?? Masking.mask(c.text)
+        let masked = events.last?.record.text ?? Masking.mask(c.text)
         let state = queue.state(of: ticket) ?? TicketState(status: .waiting)
         switch state.status {
         case .resolved:
@@ -170,8 +168,7 @@ public final class Conversation {
             case .handOff:
                 // The ticket is committed before the customer hears of the transfer.
                 let built = HandoffSummary(engine: engine).packet(
-                    session: session, events: history + events, store: store, classifier: classifier,
-                    since: startedAt ?? now, at: now)
+                    session: session, events: history + events, store: store, classifier: classifier, at: now)
                 do {
                     let ticket = try queue.enqueue(built, at: now)
                     session.ticket = ticket

@@ -48,6 +48,23 @@ public struct ResponseTemplate: Sendable, Equatable {
     public var text: [Language: String]
     public var simple: [Language: String]
 
+    /// `{name}` → value in one pass (Foundation's replacingOccurrences cost more than a turn);
+    /// a placeholder without a value is left as it is.
+    public static func fill(_ text: String, _ values: [String: String]) -> String {
+        guard !values.isEmpty, text.utf8.contains(0x7B) else { return text }
+        var out = ""
+        var rest = text[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else { break }
+            let name = String(rest[rest.index(after: open)..<close])
+            if let value = values[name] { out += value } else { out += rest[open...close] }
+            rest = rest[rest.index(after: close)...]
+        }
+        out += rest
+        return out
+    }
+
     /// The template for a language and mode; simple mode falls back to the normal text.
     public func template(_ language: Language, simple useSimple: Bool) -> String {
         if useSimple, let s = simple[language] { return s }

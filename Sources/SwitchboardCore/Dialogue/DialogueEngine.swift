@@ -147,20 +147,7 @@ struct Turn {
 
     func render(_ key: String, _ values: [String: String] = [:]) -> String {
         guard let template = engine.dialogue.responses[key] else { return key }
-        let text = template.template(language, simple: session.simpleMode)
-        guard !values.isEmpty, text.utf8.contains(0x7B) else { return text }
-        // `{name}` → value in one pass (Foundation's replacingOccurrences cost more than a turn).
-        var out = ""
-        var rest = text[...]
-        while let open = rest.firstIndex(of: "{") {
-            out += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else { break }
-            let name = String(rest[rest.index(after: open)..<close])
-            if let value = values[name] { out += value } else { out += rest[open...close] }
-            rest = rest[rest.index(after: close)...]
-        }
-        out += rest
-        return out
+        return ResponseTemplate.fill(template.template(language, simple: session.simpleMode), values)
     }
 
     var cuePolicy: SessionCuePolicy { engine.dialogue.sessionCues }

@@ -242,11 +242,19 @@ extension Turn {
         }
     }
 
+    /// Makes a ticket and remembers it as this conversation's work (the agent's summary lists it).
+    mutating func create(_ draft: TicketDraft, at time: Date) throws(OperatorDataError) -> Ticket {
+        guard let store else { throw OperatorDataError("no operator data") }
+        let ticket = try store.createTicket(draft, at: time)
+        session.ticketsMade.append(ticket.id)
+        return ticket
+    }
+
     /// Files a refund or dispute of one bill line, owned by billing, due in the policy's days.
-    func fileClaim(_ kind: TicketKind, _ bill: Bill, _ line: BillLine) throws(OperatorDataError) -> Ticket {
+    mutating func fileClaim(_ kind: TicketKind, _ bill: Bill, _ line: BillLine) throws(OperatorDataError) -> Ticket {
         guard let account, let store else { throw OperatorDataError("no verified customer") }
         let days = kind == .refund ? policy.refundDays : policy.disputeDays
-        return try store.createTicket(TicketDraft(
+        return try create(TicketDraft(
             kind: kind, phone: account.phone, summary: "\(kind.rawValue) \(Self.claimTag(bill, line))",
             owner: policy.billingOwner[.en] ?? "", dueAt: now.addingTimeInterval(Double(days) * 86_400)), at: now)
     }
@@ -258,7 +266,7 @@ extension Turn {
     mutating func invoice(_ flow: Session.ActiveFlow) {
         guard let account, let store, let bill = bill(flow) else { return say("statement_none") }
         do {
-            let ticket = try store.createTicket(TicketDraft(
+            let ticket = try create(TicketDraft(
                 kind: .invoice, phone: account.phone, summary: "invoice \(bill.month)", owner: policy.billingOwner[.en] ?? "",
                 dueAt: now.addingTimeInterval(Double(policy.invoiceHours) * 3600)), at: now)
             say("invoice_sent", ["month": engine.monthName(bill.month, language), "total": engine.money(bill.total), "ticket": ticket.id,
@@ -433,7 +441,7 @@ extension Turn {
         let place = flow.values["place"] ?? ""
         let since = flow.values["since"] ?? ""
         do {
-            let ticket = try store.createTicket(TicketDraft(
+            let ticket = try create(TicketDraft(
                 kind: .repair, phone: account.phone, summary: "\(fault); since: \(Masking.mask(since))", owner: policy.repairOwner[.en] ?? "",
                 dueAt: now.addingTimeInterval(Double(policy.repairHours) * 3600), faultType: fault, place: Masking.mask(place)), at: now)
             say("repair_ticket", ["ticket": ticket.id, "fault": render("fault." + fault), "place": place,
@@ -460,7 +468,7 @@ extension Turn {
         let repeatComplaint = store.tickets(phone: account.phone).contains { $0.kind == .complaint && $0.createdAt >= window }
         let owner = policy.complaintOwner[language] ?? ""
         do {
-            let ticket = try store.createTicket(TicketDraft(
+            let ticket = try create(TicketDraft(
                 kind: .complaint, phone: account.phone, summary: Masking.mask(flow.values["complaint"] ?? ""),
                 owner: policy.complaintOwner[.en] ?? owner,
                 dueAt: now.addingTimeInterval(Double(policy.complaintDeadlineHours) * 3600), isRepeat: repeatComplaint), at: now)

@@ -77,6 +77,8 @@ public struct Session: Sendable, Equatable {
     public var frustrationOffered = false
     /// The customer complained again within the repeat window.
     public var repeatComplaint = false
+    /// Tickets the bot made in this conversation.
+    public var ticketsMade: [String] = []
     /// Dialogue rules that fired (offers, handoffs, fallback steps), for the agent and for analysts.
     public var rulesFired: [String] = []
     public var ended = false

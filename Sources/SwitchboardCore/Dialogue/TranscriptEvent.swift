@@ -7,18 +7,24 @@ public struct TranscriptEvent: Sendable {
     public let role: String
     /// The response key of a bot event.
     public private(set) var response: String?
+    /// The same event as typed fields, for the handoff packet (which carries the transcript).
+    public private(set) var record: TranscriptLine
     /// The JSON object, written as fields are added (without its closing brace): an event is
     /// built once and written once, so no tree of values is kept.
     private var bytes: [UInt8]
 
     public init(session: String, seq: Int, at time: Date, role: String) {
         self.role = role
+        let ts = Self.timestamp(time)
+        record = TranscriptLine(role: role, text: nil, ts: ts)
+        record.session = session
+        record.seq = seq
         bytes = []
         bytes.reserveCapacity(320)
         bytes.append(0x7B)
         add("session", string: session)
         add("seq", .int(seq))
-        add("ts", string: Self.timestamp(time))
+        add("ts", string: ts)
         add("role", string: role)
     }
 
@@ -104,6 +110,10 @@ extension TranscriptEvent {
         e.add("channel", string: session.channel)
         if let customer = session.maskedCustomer { e.add("customer", string: customer) }
         e.add("lang", string: session.language.rawValue)
+        e.record.event = "start"
+        e.record.channel = session.channel
+        e.record.customer = session.maskedCustomer
+        e.record.lang = session.language.rawValue
         return e
     }
 
@@ -125,21 +135,34 @@ extension TranscriptEvent {
         e.add("confidence", .double(c.confidence))
         var slots = c.slots
         slots[.pin] = nil  // never written, not even masked
-        e.add("slots", .object(slots.entries.sorted { $0.name < $1.name }.map { ($0.name.rawValue, .string(Masking.mask($0.value))) }))
+        let masked = slots.entries.sorted { $0.name < $1.name }.map { ($0.name.rawValue, Masking.mask($0.value)) }
+        e.add("slots", .object(masked.map { ($0.0, .string($0.1)) }))
         e.add("lang", string: c.language.rawValue)
         e.addCues(session)
+        e.record.text = text
+        e.record.intent = c.intent.rawValue
+        e.record.confidence = c.confidence
+        e.record.slots = Dictionary(masked, uniquingKeysWith: { $1 })
+        e.record.lang = c.language.rawValue
         return e
     }
 
     /// What the bot said.
     public static func bot(_ session: Session, text: String, key: String, seq: Int, at time: Date) -> TranscriptEvent {
         var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "bot")
-        e.add("text", string: Masking.mask(text))
+        let masked = Masking.mask(text)
+        e.add("text", string: masked)
         e.add("response", string: key)
         e.response = key
-        e.add("state", string: session.state)
+        let state = session.state
+        e.add("state", string: state)
         if let customer = session.maskedCustomer { e.add("customer", string: customer) }
         e.add("lang", string: session.language.rawValue)
+        e.record.text = masked
+        e.record.response = key
+        e.record.state = state
+        e.record.customer = session.maskedCustomer
+        e.record.lang = session.language.rawValue
         return e
     }
 
@@ -152,6 +175,11 @@ extension TranscriptEvent {
         e.add("skills", .array(session.skills.map { .string($0) }))
         e.addCues(session)
         e.add("intents", .array(session.intents.map { .string($0.rawValue) }))
+        e.record.event = "handoff"
+        e.record.reasons = reasons
+        e.record.priority = priority
+        e.record.ticket = session.ticket
+        e.record.intents = session.intents.map(\.rawValue)
         return e
     }
 
@@ -162,11 +190,19 @@ extension TranscriptEvent {
         if !session.handoffReasons.isEmpty { e.add("reasons", .array(session.handoffReasons.map { .string($0) })) }
         e.add("intents", .array(session.intents.map { .string($0.rawValue) }))
         e.addCues(session)
+        e.record.event = "end"
+        e.record.outcome = session.outcome.rawValue
+        e.record.intents = session.intents.map(\.rawValue)
         return e
     }
 
     /// The `cues` object of every customer, handoff and end event.
-    mutating func addCues(_ session: Session) { add("cues", Self.cues(session)) }
+    mutating func addCues(_ session: Session) {
+        add("cues", Self.cues(session))
+        record.cues = HandoffPacket.Cues(frustration: (session.frustration * 1000).rounded() / 1000,
+                                         frustrated: session.frustration >= 0.5, elderly: session.elderly,
+                                         dialect: session.dialect?.rawValue)
+    }
 
     static func cues(_ session: Session) -> JSONValue {
         .object([

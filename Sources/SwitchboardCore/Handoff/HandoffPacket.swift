@@ -197,9 +197,8 @@ public struct TranscriptLine: Codable, Sendable, Equatable {
         self.ts = ts
     }
 
-    /// Reads a transcript event's JSON line.
-    public init?(_ event: TranscriptEvent) {
-        guard let line = try? JSONDecoder().decode(TranscriptLine.self, from: Data(event.line.utf8)) else { return nil }
-        self = line
+    /// A transcript event's fields.
+    public init(_ event: TranscriptEvent) {
+        self = event.record
     }
 }

@@ -11,17 +11,20 @@ public struct HandoffSummary {
         "frustrated", "elderly", "dialect", "failed", "failed_pins", "open_tickets", "separator", "topic",
     ] + HandoffReason.allCases.map { "reason." + $0.rawValue }
 
+    /// At most this many open tickets are listed (newest first).
+    static let openTicketsShown = 10
+
     let engine: DialogueEngine
     var templates: [String: [Language: String]] { engine.dialogue.summaryTemplates }
 
     public init(engine: DialogueEngine) { self.engine = engine }
 
     /// The packet for a session that has just been handed off. `events` is the masked transcript
-    /// so far; `since` is when the conversation began (tickets made after it are the bot's work).
+    /// so far.
     public func packet(session: Session, events: [TranscriptEvent], store: any OperatorData, classifier: Classifier,
-                       since: Date, at now: Date) -> HandoffPacket
+                       at now: Date) -> HandoffPacket
     {
-        let transcript = events.compactMap(TranscriptLine.init)
+        let transcript = events.map(\.record)
         var customer: HandoffPacket.Customer?
         var openTickets: [HandoffPacket.TicketBrief] = []
         var made: [HandoffPacket.TicketBrief] = []
@@ -33,11 +36,17 @@ public struct HandoffSummary {
                 plan: account?.planCode, planName: account.flatMap { a in engine.rules.plans.first { $0.code == a.planCode }?.name[language] },
                 balance: account.map { engine.money($0.balance) }, inArrears: account.map { $0.balance < 0 },
                 seniorAccount: account.map { $0.age >= engine.dialogue.policy.offerPersonFromAge })
-            for ticket in store.tickets(phone: phone) {
-                let brief = HandoffPacket.TicketBrief(id: ticket.id, kind: ticket.kind.rawValue, status: ticket.status,
-                                                      summary: Masking.mask(ticket.summary), due: TranscriptEvent.timestamp(ticket.dueAt))
-                if ticket.createdAt >= since { made.append(brief) } else if ticket.status == "open" { openTickets.append(brief) }
+            func brief(_ ticket: Ticket) -> HandoffPacket.TicketBrief {
+                HandoffPacket.TicketBrief(id: ticket.id, kind: ticket.kind.rawValue, status: ticket.status,
+                                          summary: Masking.mask(ticket.summary), due: TranscriptEvent.timestamp(ticket.dueAt))
             }
+            let mine = Set(session.ticketsMade)
+            var open: [Ticket] = []
+            for ticket in store.tickets(phone: phone) {
+                if mine.contains(ticket.id) { made.append(brief(ticket)) } else if ticket.status == "open" { open.append(ticket) }
+            }
+            // The most recent open ones: what the agent may be asked about.
+            openTickets = open.sorted { $0.createdAt > $1.createdAt }.prefix(Self.openTicketsShown).map(brief)
         } else if let claimed = session.claimedPhone {
             customer = HandoffPacket.Customer(phone: Masking.mask(claimed), verified: false)
         }
@@ -96,7 +105,7 @@ public struct HandoffSummary {
     /// A few short lines: who and what, why a person, what is done and what is not, how they are.
     public func summary(_ packet: HandoffPacket, session: Session, in language: Language) -> String {
         func t(_ key: String, _ values: [String: String] = [:]) -> String {
-            Self.fill(templates[key]?[language] ?? templates[key]?[.zh] ?? "", values)
+            ResponseTemplate.fill(templates[key]?[language] ?? templates[key]?[.zh] ?? "", values)
         }
         func name(_ key: String, _ fallback: String) -> String {
             templates[key]?[language] ?? fallback
@@ -182,13 +191,6 @@ public struct HandoffSummary {
     func intentName(_ intent: String, _ language: Language) -> String {
         if let own = templates["intent." + intent]?[language] { return own }
         return engine.dialogue.responses["intent." + intent]?.text[language] ?? intent
-    }
-
-    /// `{name}` → value.
-    static func fill(_ template: String, _ values: [String: String]) -> String {
-        var out = template
-        for (key, value) in values { out = out.replacingOccurrences(of: "{\(key)}", with: value) }
-        return out
     }
 
     /// 王建国 → 王**, Emma Clarke → Emma C.: enough to greet, not enough to identify.
