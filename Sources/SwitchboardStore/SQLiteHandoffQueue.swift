@@ -98,7 +98,7 @@ public final class SQLiteHandoffQueue: HandoffQueue {
         let due = created + policy.sla(priority: packet.priority) * 60_000
         // Encoded before the write lock is taken; the ticket id goes in once the lock is held.
         var template = packet
-        template.ticket = ""
+        template.ticket = HandoffPacket.ticketPlaceholder
         let encoded = template.encoded()
         return try write { () throws(StoreError) -> String in
             let seq = (try database.queryFirst("SELECT COALESCE(MAX(seq), 0) + 1 FROM handoff_tickets") { $0.int(0) }) ?? 1

@@ -18,6 +18,26 @@ struct BrokenFixture: CustomTestStringConvertible, Sendable {
 
 @Suite struct CheckTests {
     static let fixtures: [BrokenFixture] = [
+        BrokenFixture(name: "unknown handoff reason", file: "zz.yaml", contents: """
+            handoff:
+              reasons:
+                angry: {priority: 3}
+            """, line: 3, column: 5, message: "unknown handoff reason 'angry'"),
+        BrokenFixture(name: "unknown handoff mode", file: "zz.yaml", contents: """
+            handoff:
+              reasons:
+                frustration: {priority: 3, mode: sometimes}
+            """, line: 3, column: 32, message: "mode must be one of at_once, offer_first, after_bot, got 'sometimes'"),
+        BrokenFixture(name: "handoff after an intent with no flow", file: "zz.yaml", contents: """
+            handoff:
+              reasons:
+                complaint: {priority: 2, mode: after_bot, intents: [complaint.flie]}
+            """, line: 3, column: 57, message: "handoff after_bot names 'complaint.flie', which has no flow"),
+        BrokenFixture(name: "a person offered above the hand-off mark", file: "zz.yaml", contents: """
+            session_cues:
+              offer_at: 0.9
+              handoff_at: 0.6
+            """, line: 2, column: 3, message: "offer_at (0.9) must not be above handoff_at (0.6)"),
         BrokenFixture(name: "YAML syntax error", file: "zz.yaml", contents: """
             intents:
               - id: x.y

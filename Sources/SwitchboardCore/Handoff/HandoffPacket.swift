@@ -86,6 +86,11 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
         public var balance: String?
         public var inArrears: Bool?
         public var seniorAccount: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case phone, verified, name, plan, planName = "plan_name", balance, inArrears = "in_arrears"
+            case seniorAccount = "senior_account"
+        }
     }
 
     public struct TicketBrief: Codable, Sendable, Equatable {
@@ -137,22 +142,28 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
         case summaries, transcript
     }
 
-    /// The JSON of a packet encoded with an empty ticket, with `ticket` filled in, without encoding
-    /// it again; nil if the bytes do not start the way `encoded()` writes them.
+    /// Stands in for the ticket id while the packet is encoded ahead of the queue's lock. JSON writes
+    /// the control characters as `\u0001`, and a customer's quote is always escaped, so these bytes
+    /// (with their quotes) can only be this field's value.
+    public static let ticketPlaceholder = "\u{1}TICKET\u{1}"
+
+    /// The JSON of a packet encoded with `ticketPlaceholder` as its ticket, with the real id put in
+    /// without encoding again; nil if the placeholder is not there exactly once.
     public static func encoded(_ json: Data, ticket: String) -> Data? {
-        let prefix = Data(#"{"version":\#(currentVersion),"ticket":"""#.utf8)
-        guard json.starts(with: prefix), ticket.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) else {
-            return nil
-        }
-        var out = Data(#"{"version":\#(currentVersion),"ticket":"\#(ticket)""#.utf8)
-        out.append(json[json.index(json.startIndex, offsetBy: prefix.count)...])
+        let placeholder = Data(#""\u0001TICKET\u0001""#.utf8)
+        guard let at = json.range(of: placeholder), json[at.upperBound...].range(of: placeholder) == nil,
+            ticket.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C })
+        else { return nil }
+        var out = Data(json[..<at.lowerBound])
+        out.append(Data("\"\(ticket)\"".utf8))
+        out.append(json[at.upperBound...])
         return out
     }
 
-    /// The packet as one line of JSON, keys in the order of the schema (version and ticket first).
+    /// The packet as one line of JSON (keys sorted, so the same packet is always the same bytes).
     public func encoded() -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Every field is a plain value; encoding cannot fail.
         return (try? encoder.encode(self)) ?? Data("{}".utf8)
     }

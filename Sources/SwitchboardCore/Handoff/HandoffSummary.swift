@@ -119,7 +119,8 @@ public struct HandoffSummary {
         for intent in service where !wants.contains(intentName(intent, language)) { wants.append(intentName(intent, language)) }
         let who: String
         if let c = packet.customer, c.verified {
-            who = t("who_verified", ["name": c.name ?? "", "phone": c.phone, "plan": c.planName ?? c.plan ?? "",
+            let plan = engine.rules.plans.first { $0.code == c.plan }?.name[language] ?? c.planName ?? c.plan ?? ""
+            who = t("who_verified", ["name": c.name ?? "", "phone": c.phone, "plan": plan,
                                      "balance": c.balance ?? ""])
         } else {
             who = t("who_unverified")
