@@ -12,8 +12,21 @@ public final class DialogueEngine: Sendable {
     /// Intents that steer the conversation rather than ask for a service.
     static let control: Set<IntentID> = ["greeting", "goodbye", "thanks", "affirm", "deny", "cancel", "help"]
 
+    /// The policies a turn reads, held here so a turn does not copy them out of the rule set.
+    let cuePolicy: SessionCuePolicy
+    let handoffPolicy: HandoffPolicy
+    /// The reason that ends each intent's flow with a person (handoff policy, `after_bot`).
+    let afterBot: [IntentID: HandoffReason]
+
     public init(rules: RuleSet) {
         self.rules = rules
+        cuePolicy = rules.dialogue.sessionCues
+        handoffPolicy = rules.dialogue.handoff
+        var afterBot: [IntentID: HandoffReason] = [:]
+        for rule in rules.dialogue.handoff.rules.values where rule.mode == .afterBot {
+            for intent in rule.intents { afterBot[intent] = rule.reason }
+        }
+        self.afterBot = afterBot
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
         self.calendar = calendar
@@ -150,8 +163,8 @@ struct Turn {
         return ResponseTemplate.fill(template.template(language, simple: session.simpleMode), values)
     }
 
-    var cuePolicy: SessionCuePolicy { engine.dialogue.sessionCues }
-    var handoffPolicy: HandoffPolicy { engine.dialogue.handoff }
+    var cuePolicy: SessionCuePolicy { engine.cuePolicy }
+    var handoffPolicy: HandoffPolicy { engine.handoffPolicy }
     var frustrated: Bool { session.frustration >= cuePolicy.threshold }
 
     /// Hands the conversation to a person: the reasons, priority and skills come from the handoff
@@ -288,7 +301,7 @@ struct Turn {
         }
         turnFrustration = c.cues.frustration
         if c.cues.frustration > 0 { turnSignals = c.cues.signals.filter { engine.rules.isFrustrationSignal($0) } }
-        if handoffPolicy.afterBot(c.intent) == .retention {
+        if engine.afterBot[c.intent] == .retention {
             // "I want to port to another carrier" states the request; it is not anger.
             let leaving = turnSignals.filter { cuePolicy.leavingLabels.contains($0) }
             turnFrustration = max(0, turnFrustration - leaving.reduce(0) { $0 + engine.rules.cueWeight($1) })

@@ -101,7 +101,7 @@ extension Turn {
             say("privacy_escalated")
         }
         // Some requests always end with a person once the bot has done its part (handoff policy).
-        if !session.handedOff, let reason = handoffPolicy.afterBot(definition.intent) {
+        if !session.handedOff, let reason = engine.afterBot[definition.intent] {
             fired("\(definition.intent) ends with a person: \(reason.rawValue)")
             handOff([reason])
         }
