@@ -62,12 +62,15 @@ public final class DialogueEngine: Sendable {
         // "13800000001 123456" answers both questions at once, so a PIN is expected from the phone question on.
         let expectsPIN = session.flow?.awaiting == .pin || session.flow?.awaiting == .phone
         let understood = classifier.classify(text, context: ClassificationContext(expectsPIN: expectsPIN))
-        var turn = Turn(engine: self, session: session)
+        // The session moves into the turn and back: a copy would share its arrays, and the first
+        // append to each (intents, the cue trail) would copy it whole.
+        var turn = Turn(engine: self, session: Session(id: session.id))
+        swap(&turn.session, &session)
         turn.now = now
         turn.store = store
         turn.classifier = classifier
         turn.run(understood, raw: text)
-        session = turn.session
+        swap(&session, &turn.session)
         return (understood, turn.effects)
     }
 
