@@ -20,6 +20,12 @@ struct AgentCommand: ParsableCommand {
         @Option(help: "Comma-separated skills, e.g. zh,yue,billing.") var skills: String
         @Flag(help: "Print JSON.") var json = false
 
+        func validate() throws {
+            guard skills.split(separator: ",").contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+                throw ValidationError("--skills needs at least one skill, e.g. zh or zh,yue,billing")
+            }
+        }
+
         func run() throws {
             try AgentCommand.guarded(options) { queue in
                 let agent = try queue.login(name: try AgentCommand.checkedName(name), skills: skills.split(separator: ",").map(String.init), at: Date())

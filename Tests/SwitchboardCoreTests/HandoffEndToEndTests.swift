@@ -201,6 +201,40 @@ import Testing
         }
     }
 
+    /// Four bot processes hand off 50 sessions each into one database at the same time: 200
+    /// tickets, 200 different ids, none lost.
+    @Test func botProcessesShareOneQueue() throws {
+        let dir = try Repo.temporaryDirectory("bots")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("s.sqlite").path
+        // The file is made (and migrated) once before the race, as a deployment would.
+        _ = try SQLiteHandoffQueue(path: db)
+        var bots: [LineProcess] = []
+        for b in 0..<4 {
+            let bot = try LineProcess(Binary.url, ["chat", "--jsonl", "--db", db, "--log", dir.appendingPathComponent("l\(b).jsonl").path])
+            var input = ""
+            for i in 0..<50 { input += "{\"session\":\"b\(b)-\(i)\",\"text\":\"转人工\"}\n" }
+            bot.send(input)
+            bot.closeInput()
+            bots.append(bot)
+        }
+        var told: [String] = []
+        for bot in bots {
+            while let line = bot.line(timeout: 60) {
+                if let event = Self.object(line), event["event"] as? String == "handoff", let ticket = event["ticket"] as? String {
+                    told.append(ticket)
+                }
+            }
+            bot.wait()
+            #expect(bot.process.terminationStatus == 0)
+        }
+        #expect(told.count == 200)
+        #expect(Set(told).count == 200)
+        let stored = try SQLiteHandoffQueue(path: db).all(limit: 1000)
+        #expect(Set(stored.map(\.id)) == Set(told))
+        #expect(Set(stored.map(\.session)).count == 200)
+    }
+
     static func packet(session: String, priority: Int) -> HandoffPacket {
         HandoffPacket(
             version: HandoffPacket.currentVersion, ticket: "", session: session, channel: "test", createdAt: "",

@@ -79,7 +79,7 @@ public struct HandoffSummary {
             let c = classifier.classify(text, explain: true)
             let hits = (c.explanation?.ruleHits ?? []).filter { $0.intent == c.intent }.prefix(3).map(\.rule)
             let cues = c.cues.signals
-            var parts = ["\(c.intent.rawValue) \(DialogueEngine.confidence(c.confidence))"]
+            var parts = ["\(c.intent.rawValue) \(DialogueEngine.score(c.confidence))"]
             if !hits.isEmpty { parts.append("rules: " + hits.joined(separator: ", ")) }
             if !cues.isEmpty { parts.append("cues: " + cues.joined(separator: ", ")) }
             if let d = c.cues.dialect { parts.append("dialect: \(d.rawValue)") }
@@ -208,10 +208,7 @@ public struct HandoffSummary {
 }
 
 extension DialogueEngine {
-    /// 0.93 → "0.93".
-    static func confidence(_ value: Double) -> String { score(value) }
-
-    /// A score with two decimals, without a formatter.
+    /// A score with two decimals (0.93 → "0.93"), without a formatter.
     static func score(_ value: Double) -> String {
         let hundredths = Int((max(0, value) * 100).rounded())
         return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
