@@ -69,7 +69,7 @@ public final class Conversation {
             returned = true
             // The agent gave the conversation back: the bot takes this message itself.
             session.handedOff = false
-            session.returnedToBot = true
+            session.returnedTickets.append(ticket)
             session.fallbacks = 0
         }
         let waiting = session.handedOff

@@ -58,8 +58,8 @@ public struct Session: Sendable, Equatable {
     public var flowAtHandoff: ActiveFlow?
     /// The queue's ticket once the handoff is committed.
     public var ticket: String?
-    /// An agent handed the conversation back to the bot.
-    public var returnedToBot = false
+    /// Earlier handoff tickets of this conversation that agents handed back.
+    public var returnedTickets: [String] = []
     /// A call-back was offered because nobody was signed in; a yes books it.
     public var callbackOffered = false
     public var callbackBooked = false

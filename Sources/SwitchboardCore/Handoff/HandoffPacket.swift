@@ -39,6 +39,8 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
     public var openTickets: [TicketBrief]
     /// Tickets the bot made in this conversation.
     public var ticketsMade: [TicketBrief]
+    /// Earlier handoffs of this conversation that an agent handed back to the bot.
+    public var returnedTickets: [String]
     /// The ten-second read, in the language of the ticket (which the agent speaks).
     public var summary: String
     /// The same summary in every language, for an agent who prefers another.
@@ -105,7 +107,7 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
                 priority: Int, skills: [String], language: String, dialect: String?, elderly: Bool, cues: Cues,
                 frustrationTrail: [CueStep], intents: [String], slots: [String: String], pending: Pending?,
                 failedTurns: [FailedTurn], failedVerifications: Int = 0, rulesFired: [String], customer: Customer?, openTickets: [TicketBrief],
-                ticketsMade: [TicketBrief], summary: String, summaries: [String: String], transcript: [TranscriptLine])
+                ticketsMade: [TicketBrief], returnedTickets: [String] = [], summary: String, summaries: [String: String], transcript: [TranscriptLine])
     {
         self.version = version
         self.ticket = ticket
@@ -129,6 +131,7 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
         self.customer = customer
         self.openTickets = openTickets
         self.ticketsMade = ticketsMade
+        self.returnedTickets = returnedTickets
         self.summary = summary
         self.summaries = summaries
         self.transcript = transcript
@@ -138,7 +141,8 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
         case version, ticket, session, channel, createdAt = "created_at", reasons, priority, skills, language, dialect
         case elderly, cues, frustrationTrail = "frustration_trail", intents, slots, pending, failedTurns = "failed_turns"
         case failedVerifications = "failed_verifications"
-        case rulesFired = "rules_fired", customer, openTickets = "open_tickets", ticketsMade = "tickets_made", summary
+        case rulesFired = "rules_fired", customer, openTickets = "open_tickets", ticketsMade = "tickets_made"
+        case returnedTickets = "returned_tickets", summary
         case summaries, transcript
     }
 

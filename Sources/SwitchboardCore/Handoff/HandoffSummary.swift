@@ -8,7 +8,7 @@ public struct HandoffSummary {
     /// (`done.*`) are optional: the id is shown when a name is missing.
     public static let requiredTemplates = [
         "headline", "who_verified", "who_unverified", "wants_none", "reasons", "done", "pending", "pending_confirm",
-        "frustrated", "elderly", "dialect", "failed", "failed_pins", "open_tickets", "separator", "topic",
+        "frustrated", "elderly", "dialect", "failed", "failed_pins", "open_tickets", "separator", "topic", "earlier",
     ] + HandoffReason.allCases.map { "reason." + $0.rawValue }
 
     /// At most this many open tickets are listed (newest first).
@@ -96,7 +96,7 @@ public struct HandoffSummary {
             cues: cues, frustrationTrail: session.cueTrail, intents: session.intents.map(\.rawValue),
             slots: Dictionary(session.slots.entries.map { ($0.name.rawValue, Masking.mask($0.value)) }, uniquingKeysWith: { $1 }),
             pending: pending, failedTurns: failed, failedVerifications: session.failedVerifications, rulesFired: fired, customer: customer, openTickets: openTickets,
-            ticketsMade: made, summary: "", summaries: [:], transcript: transcript)
+            ticketsMade: made, returnedTickets: session.returnedTickets, summary: "", summaries: [:], transcript: transcript)
         for l in Language.allCases { packet.summaries[l.rawValue] = summary(packet, session: session, in: l) }
         packet.summary = packet.summaries[language.rawValue] ?? ""
         return packet
@@ -171,6 +171,9 @@ public struct HandoffSummary {
         var fourth = ""
         if packet.elderly { fourth += t("elderly") }
         if let d = packet.dialect { fourth += t("dialect", ["dialect": name("dialect." + d, d)]) }
+        if !packet.returnedTickets.isEmpty {
+            fourth += t("earlier", ["tickets": packet.returnedTickets.joined(separator: separator)])
+        }
         if !packet.openTickets.isEmpty {
             fourth += t("open_tickets", ["tickets": packet.openTickets.map { "\(name("ticket." + $0.kind, $0.kind)) \($0.id)" }
                 .joined(separator: separator)])
