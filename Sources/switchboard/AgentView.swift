@@ -43,7 +43,7 @@ enum AgentView {
         }
         field("Reasons", packet.reasons.joined(separator: ", "))
         field("Skills", packet.skills.joined(separator: ", "))
-        var lang = "language \(packet.language)"
+        var lang = packet.language
         if let d = packet.dialect { lang += " · dialect \(d)" }
         if packet.elderly { lang += " · elderly: use short, plain sentences" }
         field("Language", lang)
