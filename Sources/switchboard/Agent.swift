@@ -94,7 +94,7 @@ struct AgentCommand: ParsableCommand {
         @Flag(help: "Print the claimed ticket as JSON (null when nothing matches).") var json = false
 
         func validate() throws {
-            if next == (ticket != nil) { throw ValidationError("give a ticket id or --next, not both") }
+            if next == (ticket != nil) { throw ValidationError(next ? "give a ticket id or --next, not both" : "give a ticket id, or --next for the most urgent one you can take") }
         }
 
         func run() throws {
