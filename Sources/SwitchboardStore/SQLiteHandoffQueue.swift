@@ -26,6 +26,9 @@ public struct QueuedTicket: Sendable {
     public var summary: String
     /// The packet as stored (JSON).
     public var packetJSON: String
+
+    /// Past its SLA: marked so, or still waiting after its deadline (marked at the next list or claim).
+    public func isBreached(at now: Date) -> Bool { breached || (status == .waiting && now > slaDueAt) }
 }
 
 /// A line of a ticket's log: a message the customer sent while waiting, an agent's note, or

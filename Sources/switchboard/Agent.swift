@@ -242,7 +242,7 @@ struct AgentCommand: ParsableCommand {
             ("language", .string(t.language)), ("dialect", t.dialect.map { .string($0) } ?? .null), ("elderly", .bool(t.elderly)),
             ("created_at", .string(TranscriptEvent.timestamp(t.createdAt))),
             ("waiting_seconds", .int(max(0, Int((t.claimedAt ?? t.closedAt ?? now).timeIntervalSince(t.createdAt))))),
-            ("sla_due_at", .string(TranscriptEvent.timestamp(t.slaDueAt))), ("breached", .bool(t.breached)),
+            ("sla_due_at", .string(TranscriptEvent.timestamp(t.slaDueAt))), ("breached", .bool(t.isBreached(at: now))),
             ("agent", t.agent.map { .string($0) } ?? .null), ("callback", .bool(t.callbackPhone != nil)),
             ("summary", .string(t.summary)),
         ])
@@ -256,7 +256,7 @@ struct AgentCommand: ParsableCommand {
             ("claimed_at", t.claimedAt.map { .string(TranscriptEvent.timestamp($0)) } ?? .null),
             ("closed_at", t.closedAt.map { .string(TranscriptEvent.timestamp($0)) } ?? .null),
             ("note", t.note.map { .string($0) } ?? .null), ("sla_due_at", .string(TranscriptEvent.timestamp(t.slaDueAt))),
-            ("breached", .bool(t.breached)), ("callback", t.callbackPhone.map { .string(Masking.mask($0)) } ?? .null),
+            ("breached", .bool(t.isBreached(at: now))), ("callback", t.callbackPhone.map { .string(Masking.mask($0)) } ?? .null),
             ("waiting_messages", .array(log.filter { $0.kind == "message" }.map(entry))),
             ("notes", .array(log.filter { $0.kind == "note" }.map(entry))),
             ("history", .array(log.filter { $0.kind == "event" }.map(entry))),

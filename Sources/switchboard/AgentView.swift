@@ -9,7 +9,7 @@ enum AgentView {
 
     static func listLine(_ t: QueuedTicket, now: Date) -> String {
         let waited = minutes(now.timeIntervalSince(t.createdAt))
-        let sla = t.breached || now > t.slaDueAt ? "SLA BREACHED" : "SLA \(clock(t.slaDueAt))"
+        let sla = t.isBreached(at: now) ? "SLA BREACHED" : "SLA \(clock(t.slaDueAt))"
         let headline = t.summary.split(separator: "\n").first.map(String.init) ?? ""
         let tags = [t.skills.joined(separator: ","), t.reasons.joined(separator: ","), t.callbackPhone != nil ? "call-back" : ""]
             .filter { !$0.isEmpty }.joined(separator: "  ")
@@ -27,7 +27,7 @@ enum AgentView {
         case .resolved: "resolved at \(clock(t.closedAt ?? now))"
         case .returned: "returned to the bot at \(clock(t.closedAt ?? now))"
         }
-        let sla = t.breached ? "SLA \(clock(t.slaDueAt)) BREACHED" : "SLA \(clock(t.slaDueAt))"
+        let sla = t.isBreached(at: now) ? "SLA \(clock(t.slaDueAt)) BREACHED" : "SLA \(clock(t.slaDueAt))"
         out.append("== \(t.id) · priority \(t.priority) · \(status) · \(sla) ==")
         out.append("")
         let summary = language.flatMap { packet.summaries[$0.rawValue] } ?? packet.summary
