@@ -90,7 +90,7 @@ public final class Conversation {
             return finish([], classification: c, events: &events, at: now)
         }
         var replies: [(String, [String: String])] = []
-        let masked = events.last?.record.text ?? Masking.mask(c.text)
+        let masked = events.last?.maskedText ?? Masking.mask(c.text)
         let state = queue.state(of: ticket) ?? TicketState(status: .waiting)
         switch state.status {
         case .resolved:

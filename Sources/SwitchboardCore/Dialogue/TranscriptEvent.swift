@@ -7,8 +7,8 @@ public struct TranscriptEvent: Sendable {
     public let role: String
     /// The response key of a bot event.
     public private(set) var response: String?
-    /// The same event as typed fields, for the handoff packet (which carries the transcript).
-    public private(set) var record: TranscriptLine
+    /// A customer event's text as logged (masked).
+    public private(set) var maskedText: String?
     /// The JSON object, written as fields are added (without its closing brace): an event is
     /// built once and written once, so no tree of values is kept.
     private var bytes: [UInt8]
@@ -16,9 +16,6 @@ public struct TranscriptEvent: Sendable {
     public init(session: String, seq: Int, at time: Date, role: String) {
         self.role = role
         let ts = Self.timestamp(time)
-        record = TranscriptLine(role: role, text: nil, ts: ts)
-        record.session = session
-        record.seq = seq
         bytes = []
         bytes.reserveCapacity(320)
         bytes.append(0x7B)
@@ -51,6 +48,14 @@ public struct TranscriptEvent: Sendable {
         var out: [UInt8] = []
         write(to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The same event as typed fields, for the handoff packet (which carries the transcript). Read
+    /// back from the event's own JSON: only a handoff needs it, so no turn pays for it.
+    public var record: TranscriptLine {
+        var out = bytes
+        out.append(0x7D)
+        return TranscriptLine(json: out) ?? TranscriptLine(role: role, text: maskedText)
     }
 
     /// Appends the event as one JSON line (without the newline).
@@ -110,10 +115,6 @@ extension TranscriptEvent {
         e.add("channel", string: session.channel)
         if let customer = session.maskedCustomer { e.add("customer", string: customer) }
         e.add("lang", string: session.language.rawValue)
-        e.record.event = "start"
-        e.record.channel = session.channel
-        e.record.customer = session.maskedCustomer
-        e.record.lang = session.language.rawValue
         return e
     }
 
@@ -131,6 +132,7 @@ extension TranscriptEvent {
             text = "******"
         }
         e.add("text", string: text)
+        e.maskedText = text
         e.add("intent", string: c.intent.rawValue)
         e.add("confidence", .double(c.confidence))
         var slots = c.slots
@@ -139,11 +141,6 @@ extension TranscriptEvent {
         e.add("slots", .object(masked.map { ($0.0, .string($0.1)) }))
         e.add("lang", string: c.language.rawValue)
         e.addCues(session)
-        e.record.text = text
-        e.record.intent = c.intent.rawValue
-        e.record.confidence = c.confidence
-        e.record.slots = Dictionary(masked, uniquingKeysWith: { $1 })
-        e.record.lang = c.language.rawValue
         return e
     }
 
@@ -158,11 +155,6 @@ extension TranscriptEvent {
         e.add("state", string: state)
         if let customer = session.maskedCustomer { e.add("customer", string: customer) }
         e.add("lang", string: session.language.rawValue)
-        e.record.text = masked
-        e.record.response = key
-        e.record.state = state
-        e.record.customer = session.maskedCustomer
-        e.record.lang = session.language.rawValue
         return e
     }
 
@@ -175,11 +167,6 @@ extension TranscriptEvent {
         e.add("skills", .array(session.skills.map { .string($0) }))
         e.addCues(session)
         e.add("intents", .array(session.intents.map { .string($0.rawValue) }))
-        e.record.event = "handoff"
-        e.record.reasons = reasons
-        e.record.priority = priority
-        e.record.ticket = session.ticket
-        e.record.intents = session.intents.map(\.rawValue)
         return e
     }
 
@@ -190,18 +177,13 @@ extension TranscriptEvent {
         if !session.handoffReasons.isEmpty { e.add("reasons", .array(session.handoffReasons.map { .string($0) })) }
         e.add("intents", .array(session.intents.map { .string($0.rawValue) }))
         e.addCues(session)
-        e.record.event = "end"
-        e.record.outcome = session.outcome.rawValue
-        e.record.intents = session.intents.map(\.rawValue)
         return e
     }
 
     /// The `cues` object of every customer, handoff and end event.
     mutating func addCues(_ session: Session) {
         add("cues", Self.cues(session))
-        record.cues = HandoffPacket.Cues(frustration: (session.frustration * 1000).rounded() / 1000,
-                                         frustrated: session.frustration >= 0.5, elderly: session.elderly,
-                                         dialect: session.dialect?.rawValue)
+
     }
 
     static func cues(_ session: Session) -> JSONValue {

@@ -216,4 +216,33 @@ public struct TranscriptLine: Codable, Sendable, Equatable {
     public init(_ event: TranscriptEvent) {
         self = event.record
     }
+
+    /// Reads one transcript line's JSON (as `TranscriptEvent` writes it); nil if it is not an object.
+    init?(json: [UInt8]) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],
+            let role = object["role"] as? String
+        else { return nil }
+        self.init(role: role, text: object["text"] as? String, ts: object["ts"] as? String)
+        session = object["session"] as? String
+        seq = object["seq"] as? Int
+        intent = object["intent"] as? String
+        confidence = (object["confidence"] as? NSNumber)?.doubleValue
+        slots = object["slots"] as? [String: String]
+        state = object["state"] as? String
+        response = object["response"] as? String
+        event = object["event"] as? String
+        reasons = object["reasons"] as? [String]
+        priority = object["priority"] as? Int
+        ticket = object["ticket"] as? String
+        lang = object["lang"] as? String
+        customer = object["customer"] as? String
+        channel = object["channel"] as? String
+        outcome = object["outcome"] as? String
+        intents = object["intents"] as? [String]
+        if let c = object["cues"] as? [String: Any] {
+            cues = HandoffPacket.Cues(frustration: (c["frustration"] as? NSNumber)?.doubleValue ?? 0,
+                                      frustrated: c["frustrated"] as? Bool ?? false, elderly: c["elderly"] as? Bool ?? false,
+                                      dialect: c["dialect"] as? String)
+        }
+    }
 }

@@ -40,13 +40,16 @@ public struct HandoffSummary {
                 HandoffPacket.TicketBrief(id: ticket.id, kind: ticket.kind.rawValue, status: ticket.status,
                                           summary: Masking.mask(ticket.summary), due: TranscriptEvent.timestamp(ticket.dueAt))
             }
-            let mine = Set(session.ticketsMade)
-            var open: [Ticket] = []
+            // Tickets come newest first: this conversation's own, then the most recent open ones.
+            var mine = Set(session.ticketsMade)
             for ticket in store.tickets(phone: phone) {
-                if mine.contains(ticket.id) { made.append(brief(ticket)) } else if ticket.status == "open" { open.append(ticket) }
+                if mine.remove(ticket.id) != nil {
+                    made.append(brief(ticket))
+                } else if ticket.status == "open" && openTickets.count < Self.openTicketsShown {
+                    openTickets.append(brief(ticket))
+                }
+                if mine.isEmpty && openTickets.count == Self.openTicketsShown { break }
             }
-            // The most recent open ones: what the agent may be asked about.
-            openTickets = open.sorted { $0.createdAt > $1.createdAt }.prefix(Self.openTicketsShown).map(brief)
         } else if let claimed = session.claimedPhone {
             customer = HandoffPacket.Customer(phone: Masking.mask(claimed), verified: false)
         }
