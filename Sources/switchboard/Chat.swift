@@ -116,7 +116,11 @@ struct Chat: ParsableCommand {
             show(result)
             // A customer waiting for a person may keep writing: their messages go to the ticket.
             if result.ended || conversation.session.ended {
-                if conversation === main { break }
+                // The default conversation ending ends the process, unless others are still open.
+                if conversation === main {
+                    if others.isEmpty { break }
+                    continue
+                }
                 close(conversation)
                 others[conversation.session.id] = nil
             }
