@@ -55,6 +55,11 @@ import Testing
         #expect(!results[1].handedOff)
         #expect(!conversation.session.handedOff)
         #expect(queue.entries.isEmpty)
+        #expect(conversation.session.outcome != .handoff)
+        // Half-way through a fault report, the report is still there to finish.
+        let (reporting, _) = try Self.talk(["家里宽带断了", "转人工"], customer: "13800000001", queue: queue)
+        #expect(reporting.session.flow?.intent == "fault.report")
+        #expect(reporting.session.state == "fault.report:ask_place")
     }
 
     @Test func thePacketCarriesWhatTheAgentNeeds() throws {

@@ -97,7 +97,7 @@ public final class Conversation {
             replies.append(("handoff_resolved", ["ticket": ticket]))
             session.ended = true
         case .claimed:
-            try? queue.append(ticket: ticket, role: "customer", text: masked, at: now)
+            keep(masked, on: ticket, at: now)
             replies.append(("handoff_claimed", ["agent": state.agent ?? "", "ticket": ticket]))
         case .waiting, .returned:
             let nobody = queue.agentsOnline(at: now) == 0
@@ -117,19 +117,18 @@ public final class Conversation {
                             replies.append(("handoff_failed", [:]))
                         }
                     } else {
-                        session.callbackAskedPhone = true
                         replies.append(("callback_ask_phone", [:]))
                     }
                     break
                 }
                 if session.callbackOffered && (c.intent == "deny" || c.intent == "cancel") {
                     session.callbackOffered = false
-                    try? queue.append(ticket: ticket, role: "customer", text: masked, at: now)
+                    keep(masked, on: ticket, at: now)
                     replies.append((nobody ? "handoff_waiting_no_agent" : "callback_declined", positionValues(ticket, at: now)))
                     break
                 }
             }
-            try? queue.append(ticket: ticket, role: "customer", text: masked, at: now)
+            keep(masked, on: ticket, at: now)
             if session.callbackBooked {
                 replies.append(("callback_waiting", ["ticket": ticket, "phone": session.callbackPhone ?? "",
                                                      "hours": String(engine.dialogue.handoff.callbackHours)]))
@@ -142,6 +141,16 @@ public final class Conversation {
         }
         let effects = replies.map { key, values in Effect.reply(text: engine.render(key, values, for: session), key: key) }
         return finish(effects, classification: c, events: &events, at: now)
+    }
+
+    /// Adds a waiting customer's message to their ticket. (It is in the transcript log as well, so
+    /// a queue that fails here loses nothing; the failure is reported.)
+    private func keep(_ text: String, on ticket: String, at now: Date) {
+        do {
+            try queue.append(ticket: ticket, role: "customer", text: text, at: now)
+        } catch {
+            queueFailed?(error)
+        }
     }
 
     private func positionValues(_ ticket: String, at now: Date) -> [String: String] {
@@ -187,9 +196,12 @@ public final class Conversation {
                         say("handoff", positionValues(ticket, at: now))
                     }
                 } catch {
-                    // Nothing was queued: the customer is not told they are being transferred.
+                    // Nothing was queued: the customer is not told they are being transferred, and
+                    // keeps the request they were in the middle of.
                     queueFailed?(error)
                     session.handedOff = false
+                    session.handoffReasons = []
+                    session.flow = session.flowAtHandoff
                     say("handoff_failed", [:])
                 }
             case .end:

@@ -63,8 +63,6 @@ public struct Session: Sendable, Equatable {
     /// A call-back was offered because nobody was signed in; a yes books it.
     public var callbackOffered = false
     public var callbackBooked = false
-    /// Asked for a number to call back on (the customer had given none).
-    public var callbackAskedPhone = false
     /// The number the call-back was booked on (shown only to the customer who gave it).
     public var callbackPhone: String?
     /// The frustration score after each turn, and the signals that moved it.
