@@ -151,6 +151,8 @@ enum Migrations {
             language TEXT NOT NULL,
             dialect TEXT,
             skills TEXT NOT NULL,
+            -- Until then only an agent with the dialect may take it; after, any agent with the other skills.
+            dialect_until INTEGER,
             reasons TEXT NOT NULL,
             elderly INTEGER NOT NULL CHECK (elderly IN (0, 1)),
             status TEXT NOT NULL CHECK (status IN ('waiting', 'claimed', 'resolved', 'returned')),

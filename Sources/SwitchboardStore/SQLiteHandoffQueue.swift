@@ -26,6 +26,14 @@ public struct QueuedTicket: Sendable {
     public var summary: String
     /// The packet as stored (JSON).
     public var packetJSON: String
+    /// Until this moment the dialect in `skills` is required; after it, any agent with the rest may take the ticket.
+    public var dialectUntil: Date?
+
+    /// Whether an agent with `have` may take the ticket now: every skill it lists, except the dialect
+    /// once the ticket has waited past `dialectUntil` for a dialect speaker.
+    public func canBeTaken(by have: Set<String>, at now: Date) -> Bool {
+        SQLiteHandoffQueue.covers(have, skills: skills, dialect: dialect, dialectUntil: dialectUntil, at: now)
+    }
 
     /// Past its SLA: marked so, or still waiting after its deadline (marked at the next list or claim).
     public func isBreached(at now: Date) -> Bool { breached || (status == .waiting && now > slaDueAt) }
@@ -109,11 +117,12 @@ public final class SQLiteHandoffQueue: HandoffQueue {
             stored.ticket = HandoffTicketID.make(sequence: seq, at: now)
             let json = String(decoding: HandoffPacket.encoded(encoded, ticket: stored.ticket) ?? stored.encoded(), as: UTF8.self)
             try database.execute("""
-                INSERT INTO handoff_tickets (seq, id, session, created_at, priority, language, dialect, skills, reasons,
-                    elderly, status, sla_due_at, summary, packet)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)
+                INSERT INTO handoff_tickets (seq, id, session, created_at, priority, language, dialect, skills, dialect_until,
+                    reasons, elderly, status, sla_due_at, summary, packet)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)
                 """, [.int(seq), .text(stored.ticket), .text(packet.session), .int(created), .int(packet.priority),
                       .text(packet.language), .nullable(packet.dialect), .text(packet.skills.joined(separator: ",")),
+                      packet.dialect == nil ? .null : .int(created + policy.dialectWaitMinutes * 60_000),
                       .text(packet.reasons.joined(separator: ",")), .bool(packet.elderly), .int(due), .text(packet.summary),
                       .text(json)])
             try log(stored.ticket, at: now, kind: "event", role: "system", author: nil,
@@ -214,9 +223,16 @@ public final class SQLiteHandoffQueue: HandoffQueue {
 
     static func split(_ list: String) -> [String] { list.split(separator: ",").map(String.init) }
 
+    /// Skill matching: all of `skills`, or all but the dialect once its wait is over.
+    static func covers(_ have: Set<String>, skills: [String], dialect: String?, dialectUntil: Date?, at now: Date) -> Bool {
+        if skills.allSatisfy(have.contains) { return true }
+        guard let dialect, let until = dialectUntil, now >= until else { return false }
+        return skills.allSatisfy { $0 == dialect || have.contains($0) }
+    }
+
     private static let columns = """
         id, session, created_at, priority, language, dialect, skills, reasons, elderly, status, sla_due_at, breached, agent,
-        claimed_at, closed_at, note, callback_phone, callback_at, summary, packet
+        claimed_at, closed_at, note, callback_phone, callback_at, summary, packet, dialect_until
         """
 
     private static func ticket(_ row: Row) throws(StoreError) -> QueuedTicket {
@@ -226,7 +242,8 @@ public final class SQLiteHandoffQueue: HandoffQueue {
             elderly: row.bool(8), status: try row.value(9, as: TicketStatus.self), slaDueAt: date(row.int(10)),
             breached: row.bool(11), agent: row.optionalText(12), claimedAt: row.optionalInt(13).map(date),
             closedAt: row.optionalInt(14).map(date), note: row.optionalText(15), callbackPhone: row.optionalText(16),
-            callbackAt: row.optionalInt(17).map(date), summary: try row.text(18), packetJSON: try row.text(19))
+            callbackAt: row.optionalInt(17).map(date), summary: try row.text(18), packetJSON: try row.text(19),
+            dialectUntil: row.optionalInt(20).map(date))
     }
 
     /// Marks waiting tickets past their SLA as breached (kept marked after they are claimed).
@@ -242,7 +259,7 @@ public final class SQLiteHandoffQueue: HandoffQueue {
                                      + "ORDER BY priority DESC, created_at, seq", [], Self.ticket)
         guard let skills else { return all }
         let have = Set(Self.normalized(skills))
-        return all.filter { $0.skills.allSatisfy(have.contains) }
+        return all.filter { $0.canBeTaken(by: have, at: now) }
     }
 
     /// Every ticket, newest first (for `list --all`).
@@ -274,9 +291,10 @@ public final class SQLiteHandoffQueue: HandoffQueue {
             // Inside the write lock: nobody can claim between this read and the update. Rows are
             // read in queue order only until the first the agent can take.
             let id = try database.first(
-                "SELECT id, skills FROM handoff_tickets WHERE status = 'waiting' ORDER BY priority DESC, created_at, seq") {
+                "SELECT id, skills, dialect, dialect_until FROM handoff_tickets WHERE status = 'waiting' ORDER BY priority DESC, created_at, seq") {
                     row throws(StoreError) -> String? in
-                    Self.split(try row.text(1)).allSatisfy(have.contains) ? try row.text(0) : nil
+                    Self.covers(have, skills: Self.split(try row.text(1)), dialect: row.optionalText(2),
+                                dialectUntil: row.optionalInt(3).map(Self.date), at: now) ? try row.text(0) : nil
                 }
             guard let id else { return nil }
             return try take(id, agent: name, at: now)
@@ -296,7 +314,7 @@ public final class SQLiteHandoffQueue: HandoffQueue {
                 return .failure(QueueError("ticket \(id) is \(current.status.rawValue)\(current.agent.map { " by \($0)" } ?? "")"))
             }
             let missing = current.skills.filter { !agent.skills.contains($0) }
-            guard missing.isEmpty else {
+            guard current.canBeTaken(by: Set(agent.skills), at: now) else {
                 return .failure(QueueError("ticket \(id) needs skills you have not signed in with: \(missing.joined(separator: ", "))"))
             }
             guard let taken = try take(id, agent: name, at: now) else { return .failure(QueueError("ticket \(id) was just taken")) }

@@ -96,6 +96,24 @@ import Testing
         }
     }
 
+    /// A Cantonese speaker waits a while for a Cantonese-speaking agent, then goes to any Chinese one.
+    @Test func aDialectTicketWaitsForADialectSpeakerThenForAnyone() throws {
+        try Fixture.withDatabasePath { path in
+            var policy = HandoffPolicy()
+            policy.dialectWaitMinutes = 5
+            let queue = try SQLiteHandoffQueue(path: path, policy: policy)
+            let id = try queue.enqueue(Self.packet("yue", skills: ["zh", "yue", "billing"], dialect: "yue"), at: Self.t0)
+            _ = try queue.login(name: "li", skills: ["zh", "billing"], at: Self.t0)
+            #expect(try queue.claimNext(agent: "li", at: Self.t0.addingTimeInterval(4 * 60)) == nil)
+            #expect(try queue.waiting(at: Self.t0.addingTimeInterval(4 * 60), skills: ["zh", "billing"]).isEmpty)
+            #expect(throws: QueueError.self) { try queue.claim(id, agent: "li", at: Self.t0.addingTimeInterval(4 * 60)) }
+            // Five minutes on: a Mandarin-speaking billing agent rather than no one. Billing is still required.
+            _ = try queue.login(name: "wang", skills: ["zh", "plans"], at: Self.t0)
+            #expect(try queue.claimNext(agent: "wang", at: Self.t0.addingTimeInterval(6 * 60)) == nil)
+            #expect(try queue.claimNext(agent: "li", at: Self.t0.addingTimeInterval(6 * 60))?.id == id)
+        }
+    }
+
     @Test func aTicketWaitingPastItsSLAIsMarkedBreached() throws {
         try Fixture.withDatabasePath { path in
             var policy = HandoffPolicy()

@@ -86,6 +86,9 @@ public struct HandoffPolicy: Sendable, Equatable {
     public var callbackHours = 4
     /// The expected wait per ticket ahead, per agent, until there is history to measure.
     public var averageHandleMinutes = 6
+    /// A ticket waits this long for an agent who speaks the customer's dialect; then any agent with
+    /// the language (and domain) may take it.
+    public var dialectWaitMinutes = 5
 
     public init() {
         for reason in HandoffReason.allCases {
@@ -176,7 +179,7 @@ extension RuleFileParser {
         guard let pairs = reader.pairs(node, "handoff") else { return }
         reader.checkKeys(pairs, allowed: ["reasons", "repeat_complaint_bump", "elderly_and_frustrated_bump", "max_priority",
                                           "domains", "required_skills", "sla_minutes", "callback_hours",
-                                          "average_handle_minutes", "summary"], in: "handoff")
+                                          "average_handle_minutes", "dialect_wait_minutes", "summary"], in: "handoff")
         var policy = defs.dialogue.handoff
         for (key, _, value) in pairs {
             switch key {
@@ -220,6 +223,8 @@ extension RuleFileParser {
                 policy.elderlyAndFrustratedBump = reader.number(value, key, in: 0...9).map(Int.init) ?? policy.elderlyAndFrustratedBump
             case "max_priority": policy.maxPriority = reader.number(value, key, in: 1...9).map(Int.init) ?? policy.maxPriority
             case "callback_hours": policy.callbackHours = reader.number(value, key, in: 1...168).map(Int.init) ?? policy.callbackHours
+            case "dialect_wait_minutes":
+                policy.dialectWaitMinutes = reader.number(value, key, in: 0...1440).map(Int.init) ?? policy.dialectWaitMinutes
             case "average_handle_minutes":
                 policy.averageHandleMinutes = reader.number(value, key, in: 1...600).map(Int.init) ?? policy.averageHandleMinutes
             case "domains":
