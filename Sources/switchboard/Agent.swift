@@ -61,6 +61,11 @@ struct AgentCommand: ParsableCommand {
         @OptionGroup var options: RuleOptions
         @Option(help: "Only tickets this agent has the skills for.") var name: String?
         @Flag(help: "Every ticket, newest first, whatever its status.") var all = false
+        @Flag(help: "The tickets --name holds now.") var mine = false
+
+        func validate() throws {
+            if mine && name == nil { throw ValidationError("--mine needs --name") }
+        }
         @Flag(help: "Print a JSON array.") var json = false
 
         func run() throws {
@@ -71,13 +76,14 @@ struct AgentCommand: ParsableCommand {
                     guard let agent = try queue.agent(named: name) else { throw QueueError("no agent named '\(name)': log in first") }
                     skills = agent.skills
                 }
-                let tickets = all ? try queue.all() : try queue.waiting(at: now, skills: skills)
+                let tickets = mine ? try queue.all(limit: 1000).filter { $0.status == .claimed && $0.agent == name }
+                    : all ? try queue.all() : try queue.waiting(at: now, skills: skills)
                 if json {
                     print(JSONValue.array(tickets.map { AgentCommand.brief($0, now: now) }).serialized())
                     return
                 }
                 guard !tickets.isEmpty else {
-                    print(all ? "No tickets yet." : "Nobody is waiting\(name.map { " for \($0)" } ?? "").")
+                    print(mine ? "You hold no tickets." : all ? "No tickets yet." : "Nobody is waiting\(name.map { " for \($0)" } ?? "").")
                     return
                 }
                 for t in tickets { print(AgentView.listLine(t, now: now)) }
@@ -106,10 +112,10 @@ struct AgentCommand: ParsableCommand {
                     return
                 }
                 if json {
-                    print(try AgentCommand.full(claimed, queue: queue, now: now))
+                    print(try AgentCommand.full(claimed, queue: queue, now: now, viewer: name))
                 } else {
                     print("Claimed \(claimed.id).\n")
-                    print(AgentView.render(claimed, log: try queue.log(of: claimed.id), now: now, language: nil))
+                    print(AgentView.render(claimed, log: try queue.log(of: claimed.id), now: now, language: nil, viewer: name))
                 }
             }
         }
@@ -120,15 +126,17 @@ struct AgentCommand: ParsableCommand {
         @OptionGroup var options: RuleOptions
         @Argument(help: "The ticket id.") var ticket: String
         @Option(help: "Summary language (zh or en); default: the customer's.") var lang: String?
+        @Option(help: "Your agent name: the agent holding the ticket also sees the call-back number in full.") var name: String?
         @Flag(help: "Print the full handoff packet as JSON.") var json = false
 
         func run() throws {
             try AgentCommand.guarded(options) { queue in
                 guard let t = try queue.ticket(ticket) else { throw QueueError("no ticket \(ticket)") }
                 if json {
-                    print(try AgentCommand.full(t, queue: queue, now: Date()))
+                    print(try AgentCommand.full(t, queue: queue, now: Date(), viewer: name))
                 } else {
-                    print(AgentView.render(t, log: try queue.log(of: t.id), now: Date(), language: lang.flatMap(Language.init(rawValue:))))
+                    print(AgentView.render(t, log: try queue.log(of: t.id), now: Date(), language: lang.flatMap(Language.init(rawValue:)),
+                                           viewer: name))
                 }
             }
         }
@@ -249,14 +257,21 @@ struct AgentCommand: ParsableCommand {
     }
 
     /// The stored packet with the queue's own fields added: one JSON object.
-    static func full(_ t: QueuedTicket, queue: SQLiteHandoffQueue, now: Date) throws -> String {
+    /// The number to call back, in full only for the agent holding the ticket (they must dial it);
+    /// masked for everyone else.
+    static func callbackNumber(_ t: QueuedTicket, viewer: String?) -> String? {
+        guard let phone = t.callbackPhone else { return nil }
+        return t.status == .claimed && viewer != nil && t.agent == viewer ? phone : Masking.mask(phone)
+    }
+
+    static func full(_ t: QueuedTicket, queue: SQLiteHandoffQueue, now: Date, viewer: String? = nil) throws -> String {
         let log = try queue.log(of: t.id)
         let extra: [(String, JSONValue)] = [
             ("status", .string(t.status.rawValue)), ("agent", t.agent.map { .string($0) } ?? .null),
             ("claimed_at", t.claimedAt.map { .string(TranscriptEvent.timestamp($0)) } ?? .null),
             ("closed_at", t.closedAt.map { .string(TranscriptEvent.timestamp($0)) } ?? .null),
             ("note", t.note.map { .string($0) } ?? .null), ("sla_due_at", .string(TranscriptEvent.timestamp(t.slaDueAt))),
-            ("breached", .bool(t.isBreached(at: now))), ("callback", t.callbackPhone.map { .string(Masking.mask($0)) } ?? .null),
+            ("breached", .bool(t.isBreached(at: now))), ("callback", callbackNumber(t, viewer: viewer).map { .string($0) } ?? .null),
             ("waiting_messages", .array(log.filter { $0.kind == "message" }.map(entry))),
             ("notes", .array(log.filter { $0.kind == "note" }.map(entry))),
             ("history", .array(log.filter { $0.kind == "event" }.map(entry))),

@@ -16,7 +16,7 @@ enum AgentView {
         return "\(t.id)  P\(t.priority)  \(t.status.rawValue) \(waited)  \(sla)  \(tags)\n    \(headline)"
     }
 
-    static func render(_ t: QueuedTicket, log: [TicketLogEntry], now: Date, language: Language?) -> String {
+    static func render(_ t: QueuedTicket, log: [TicketLogEntry], now: Date, language: Language?, viewer: String? = nil) -> String {
         guard let packet = try? HandoffPacket.decode(Data(t.packetJSON.utf8)) else {
             return "\(t.id): the stored packet cannot be read by this build (newer version or damaged).\n\(t.summary)"
         }
@@ -57,7 +57,10 @@ enum AgentView {
         } else {
             field("Account", "not identified")
         }
-        if let callback = t.callbackPhone { field("Call-back", "requested on \(Masking.mask(callback)) at \(clock(t.callbackAt ?? now))") }
+        if let callback = AgentCommand.callbackNumber(t, viewer: viewer) {
+            let hint = callback == t.callbackPhone ? "" : " (claim it to see the number)"
+            field("Call-back", "requested on \(callback) at \(clock(t.callbackAt ?? now))\(hint)")
+        }
         let cues = packet.cues
         field("Cues", "frustration \(String(format: "%.2f", cues.frustration))\(cues.frustrated ? " (frustrated)" : "")"
               + (cues.elderly ? " · elderly" : "") + (cues.dialect.map { " · dialect \($0)" } ?? ""))

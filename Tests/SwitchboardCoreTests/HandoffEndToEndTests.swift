@@ -79,6 +79,14 @@ import Testing
         let ticket = try #require(try queue.all().first)
         #expect(ticket.callbackPhone == "15000000005")
         #expect(ticket.language == "en")
+        // The agent who takes the call-back sees the number to dial; anyone else sees it masked.
+        _ = try Binary.run(["agent", "login", "--name", "Ann", "--skills", "en", "--db", db])
+        let claimed = try #require(Self.object(try Binary.run(["agent", "claim", "--next", "--name", "Ann", "--json", "--db", db]).stdoutText))
+        #expect(claimed["callback"] as? String == "15000000005")
+        let other = try #require(Self.object(try Binary.run(["agent", "show", ticket.id, "--json", "--name", "Bo", "--db", db]).stdoutText))
+        #expect(other["callback"] as? String == "150****0005")
+        let mine = try Binary.run(["agent", "list", "--mine", "--name", "Ann", "--json", "--db", db])
+        #expect((try JSONSerialization.jsonObject(with: mine.stdout) as? [[String: Any]])?.map { $0["ticket"] as? String } == [ticket.id])
     }
 
     /// Eight agent processes claim from 1,000 waiting tickets at once: every ticket is claimed
