@@ -234,7 +234,9 @@ struct Turn {
         defer { recordCues() }
         // Waiting for a person: `Conversation` answers from the queue.
         if session.handedOff { return }
-        if c.intent == "human.request" || (session.simpleMode && policy.humanShortcuts.contains(raw.trimmingSpaces().lowercased())) {
+        // (A weak "a person" read into an elderly customer's words about themselves is not a request.)
+        let asksForPerson = c.intent == "human.request" && !(c.cues.elderly && c.confidence < cuePolicy.elderlyRequestConfidence)
+        if asksForPerson || (session.simpleMode && policy.humanShortcuts.contains(raw.trimmingSpaces().lowercased())) {
             remember("human.request")
             session.offer = nil
             handOff([.customerRequest])
@@ -261,6 +263,16 @@ struct Turn {
         }
         if let flow = session.flow, let awaiting = flow.awaiting {
             continueFlow(flow, awaiting: awaiting, c, raw: raw)
+        } else if c.cues.elderly, c.confidence < cuePolicy.elderlyRequestConfidence, !DialogueEngine.control.contains(c.intent) {
+            // "I'm 76 and my grandson set this phone up": about the person, not a request, however
+            // it half-resembles one. Plain words: what the bot can do, and a person on offer.
+            understood()
+            remember("help")
+            // Saying the phone is too hard is the first sign of confusion: the next one brings a person.
+            session.elderlyConfusions += 1
+            fired("elderly cues with no clear request (\(c.intent.rawValue) \(DialogueEngine.score(c.confidence))): say what the bot can do")
+            say("elderly_help")
+            session.offer = "human.request"
         } else if let offer, c.intent == "affirm", let definition = engine.dialogue.flows[offer] {
             understood()
             remember(c.intent)
@@ -287,7 +299,7 @@ struct Turn {
         } else if frustrated && handoffPolicy.mode(.frustration) == .atOnce {
             fired("frustrated: hand off")
             handOff([.frustration])
-        } else if session.simpleMode && !effects.contains(where: { if case .reply(_, "elderly_confused") = $0 { true } else { false } }) {
+        } else if session.simpleMode && !effects.contains(where: { if case .reply(_, let key) = $0 { key == "elderly_confused" || key == "elderly_help" } else { false } }) {
             say("simple_offer")
         }
     }

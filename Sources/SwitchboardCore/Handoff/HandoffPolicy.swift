@@ -44,6 +44,9 @@ public struct SessionCuePolicy: Sendable, Equatable {
     /// `elderlyHandoffConfusions`.
     public var elderlyOfferConfusions = 1
     public var elderlyHandoffConfusions = 2
+    /// A message with elderly cues whose request is understood below this confidence is taken as
+    /// being about the person ("my grandson set this phone up"), not as that request.
+    public var elderlyRequestConfidence = 0.75
 
     public init() {}
 }
@@ -147,6 +150,7 @@ extension RuleFileParser {
             "threshold": (\.threshold, 0...1), "decay": (\.decay, 0...1), "offer_at": (\.offerAt, 0...1),
             "handoff_at": (\.handoffAt, 0...1.01), "repeated_question": (\.repeatedQuestion, 0...1),
             "fallback_streak": (\.fallbackStreak, 0...1), "threat": (\.threat, 0...1),
+            "elderly_request_confidence": (\.elderlyRequestConfidence, 0...1),
         ]
         let counts: [String: WritableKeyPath<SessionCuePolicy, Int>] = [
             "repeat_window": \.repeatWindow, "elderly_offer_confusions": \.elderlyOfferConfusions,
