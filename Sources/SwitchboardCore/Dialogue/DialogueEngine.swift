@@ -170,6 +170,11 @@ struct Turn {
     var handoffPolicy: HandoffPolicy { engine.handoffPolicy }
     var frustrated: Bool { session.frustration >= cuePolicy.threshold }
 
+    /// The score moved: the session's flag follows it (transcripts and packets read the flag).
+    mutating func frustrationChanged() {
+        session.frustrated = frustrated
+    }
+
     /// Hands the conversation to a person: the reasons, priority and skills come from the handoff
     /// policy. What the customer is told comes after the queue has the ticket (`Conversation`).
     mutating func handOff(_ reasons: [HandoffReason]) {
@@ -207,6 +212,7 @@ struct Turn {
         if session.fallbacks >= 2 {
             turnSignals.append("fallback_streak")
             session.frustration = min(1, session.frustration + cuePolicy.fallbackStreak)
+            frustrationChanged()
         }
         if session.elderly {
             session.elderlyConfusions += 1
@@ -342,6 +348,7 @@ struct Turn {
             session.frustration *= cuePolicy.decay
             if session.frustration < 0.005 { session.frustration = 0 }
         }
+        frustrationChanged()
         if c.cues.elderly && !session.elderly {
             session.elderly = true
             session.simpleMode = true

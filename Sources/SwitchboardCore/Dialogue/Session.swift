@@ -41,6 +41,8 @@ public struct Session: Sendable, Equatable {
     /// Short sentences, one question at a time, a standing offer of a person.
     public var simpleMode = false
     public var frustration = 0.0
+    /// At or above the policy's threshold (`session_cues: threshold`), as of the last turn.
+    public var frustrated = false
     public var elderly = false
     public var dialect: DialectID?
     /// Intents understood so far, in order.

@@ -188,7 +188,7 @@ extension TranscriptEvent {
 
     static func cues(_ session: Session) -> JSONValue {
         .object([
-            ("frustration", .double((session.frustration * 1000).rounded() / 1000)), ("frustrated", .bool(session.frustration >= 0.5)),
+            ("frustration", .double((session.frustration * 1000).rounded() / 1000)), ("frustrated", .bool(session.frustrated)),
             ("elderly", .bool(session.elderly)), ("dialect", session.dialect.map { .string($0.rawValue) } ?? .null),
         ])
     }

@@ -90,23 +90,23 @@ public struct HandoffSummary {
         }
         fired += session.rulesFired
         let cues = HandoffPacket.Cues(frustration: (session.frustration * 1000).rounded() / 1000,
-                                      frustrated: session.frustration >= engine.dialogue.sessionCues.threshold,
+                                      frustrated: session.frustrated,
                                       elderly: session.elderly, dialect: session.dialect?.rawValue)
         var packet = HandoffPacket(
-            version: HandoffPacket.currentVersion, ticket: session.ticket ?? "", session: session.id, channel: session.channel,
+            version: HandoffPacket.currentVersion, ticket: "", session: session.id, channel: session.channel,
             createdAt: TranscriptEvent.timestamp(now), reasons: session.handoffReasons, priority: session.priority,
             skills: session.skills, language: language.rawValue, dialect: session.dialect?.rawValue, elderly: session.elderly,
             cues: cues, frustrationTrail: session.cueTrail, intents: session.intents.map(\.rawValue),
             slots: Dictionary(session.slots.entries.map { ($0.name.rawValue, Masking.mask($0.value)) }, uniquingKeysWith: { $1 }),
             pending: pending, failedTurns: failed, failedVerifications: session.failedVerifications, rulesFired: fired, customer: customer, openTickets: openTickets,
             ticketsMade: made, returnedTickets: session.returnedTickets, summary: "", summaries: [:], transcript: transcript)
-        for l in Language.allCases { packet.summaries[l.rawValue] = summary(packet, session: session, in: l) }
+        for l in Language.allCases { packet.summaries[l.rawValue] = summary(packet, in: l) }
         packet.summary = packet.summaries[language.rawValue] ?? ""
         return packet
     }
 
     /// A few short lines: who and what, why a person, what is done and what is not, how they are.
-    public func summary(_ packet: HandoffPacket, session: Session, in language: Language) -> String {
+    public func summary(_ packet: HandoffPacket, in language: Language) -> String {
         func t(_ key: String, _ values: [String: String] = [:]) -> String {
             ResponseTemplate.fill(templates[key]?[language] ?? templates[key]?[.zh] ?? "", values)
         }
