@@ -194,7 +194,7 @@ struct Turn {
         session.skills = handoffPolicy.skills(language: session.language, dialect: session.dialect, intents: session.intents,
                                               reasons: all)
         fired("handoff: \(all.map(\.rawValue).joined(separator: ", ")) → priority \(session.priority)")
-        effects.append(.handOff(reasons: session.handoffReasons, priority: session.priority))
+        effects.append(.handOff)
     }
 
     /// Notes a dialogue rule that fired, for the handoff packet.

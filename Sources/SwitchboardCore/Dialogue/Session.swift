@@ -142,8 +142,9 @@ public struct CueStep: Sendable, Equatable, Codable {
 public enum Effect: Sendable, Equatable {
     /// Say this to the customer.
     case reply(text: String, key: String)
-    /// Hand the conversation to a person; the bot's part is over.
-    case handOff(reasons: [String], priority: Int)
+    /// Hand the conversation to a person (the session holds the reasons, priority and skills);
+    /// the runtime queues it, then tells the customer.
+    case handOff
     /// The customer said goodbye.
     case end
 }
