@@ -99,6 +99,11 @@ public final class Conversation {
         case .claimed:
             keep(masked, on: ticket, at: now)
             replies.append(("handoff_claimed", ["agent": state.agent ?? "", "ticket": ticket]))
+        case .waiting where c.intent == "goodbye", .returned where c.intent == "goodbye":
+            // Leaving the queue: the ticket stays, with everything said, for an agent to follow up.
+            keep(masked, on: ticket, at: now)
+            replies.append(("handoff_left", ["ticket": ticket]))
+            session.ended = true
         case .waiting, .returned:
             let nobody = queue.agentsOnline(at: now) == 0
             if !session.callbackBooked && (session.callbackOffered || nobody) {
