@@ -92,6 +92,10 @@ struct Chat: ParsableCommand {
                     continue
                 }
                 if let id = parsed.session {
+                    if parsed.end && others[id] == nil {
+                        error("no open session '\(id)' to end")
+                        continue
+                    }
                     if let existing = others[id] {
                         conversation = existing
                     } else {

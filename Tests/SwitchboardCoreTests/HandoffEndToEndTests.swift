@@ -89,6 +89,34 @@ import Testing
         #expect((try JSONSerialization.jsonObject(with: mine.stdout) as? [[String: Any]])?.map { $0["ticket"] as? String } == [ticket.id])
     }
 
+    /// One `chat --jsonl` process carries two customers side by side; bad session lines get an
+    /// error event and harm neither conversation.
+    @Test func jsonlCarriesSessionsSideBySide() throws {
+        let dir = try Repo.temporaryDirectory("sessions")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = """
+            {"session":"a","customer":"13800000001","text":"我的话费还剩多少"}
+            {"session":"b","customer":"15000000005","text":"how much data do I have left"}
+            {"session":"c d","text":"hi"}
+            {"session":"zz","end":true}
+            {"session":"a","text":"转人工"}
+            {"session":"b","end":true}
+
+            """
+        let out = try Binary.run(["chat", "--jsonl", "--db", dir.appendingPathComponent("s.sqlite").path,
+                                  "--log", dir.appendingPathComponent("l.jsonl").path], stdin: Data(input.utf8))
+        #expect(out.status == 0, "\(out.stderr)")
+        let events = out.stdoutText.split(separator: "\n").compactMap { Self.object(String($0)) }
+        func said(_ session: String) -> [String] {
+            events.filter { $0["session"] as? String == session && $0["role"] as? String == "bot" }.compactMap { $0["response"] as? String }
+        }
+        #expect(said("a") == ["greeting", "balance", "callback_offer"])
+        #expect(said("b") == ["greeting", "usage"])
+        #expect(events.filter { $0["event"] as? String == "error" }.count == 2)
+        #expect(events.contains { $0["session"] as? String == "b" && $0["event"] as? String == "end" })
+        #expect(events.contains { $0["session"] as? String == "a" && $0["event"] as? String == "handoff" })
+    }
+
     /// Eight agent processes claim from 1,000 waiting tickets at once: every ticket is claimed
     /// exactly once, by the agent that printed it.
     @Test func eightAgentProcessesClaimEveryTicketExactlyOnce() throws {
