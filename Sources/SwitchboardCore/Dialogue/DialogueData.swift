@@ -104,6 +104,11 @@ public struct DialoguePolicy: Sendable, Equatable {
     public var joiners: [String] = ["顺便", "另外", "还有", " and ", " also "]
     /// Words that make a contested charge a question ("为什么扣我12块"): explained before a dispute.
     public var whyWords: [String] = ["为什么", "为啥", "怎么会", "why", "what is this", "what's this"]
+    /// Words before an address in a fault report ("地址是…", "my address is …"): the rest of the
+    /// clause is the place, not asked for again.
+    public var placeMarkers: [String] = ["地址是", "地址：", "地址:", "地址在", "住在", "my address is", "the address is"]
+    /// Words that say when a fault started ("从昨天晚上开始", "since yesterday"): that clause is the start time.
+    public var sinceWords: [String] = ["昨天", "前天", "今天", "刚才", "since", "yesterday", "this morning", "last night"]
     /// Words that say a payment failed.
     public var paymentFailedWords: [String] = ["失败", "没成功", "failed", "didn't go through", "declined"]
 

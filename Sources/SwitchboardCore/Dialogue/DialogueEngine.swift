@@ -551,12 +551,46 @@ struct Turn {
                 let han = c.text.unicodeScalars.filter { Scalar.isHan($0.value) }.count
                 let words = c.text.split(whereSeparator: { $0 == " " }).count
                 if han >= 12 || words >= 9 { flow.values[slot.name] = c.text }
+            case "place", "since":
+                // Told up front ("地址是海淀区…", "从昨天晚上开始"): not asked for again.
+                if let value = statedUpFront(slot.name.rawValue, in: c.text) { flow.values[slot.name] = value }
             default:
                 break
             }
         }
         if let phone = c.slots[.phone], session.customer == nil { session.claimedPhone = phone }
         advance(flow, definition)
+    }
+
+    /// A place or a start time the first message already gives, found by the policy's words:
+    /// the clause after an address marker, or the clause naming when it started.
+    func statedUpFront(_ slot: String, in text: String) -> String? {
+        let clauses = text.split(whereSeparator: { "，,。.;；！!？?\n".contains($0) })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        switch slot {
+        case "place":
+            for clause in clauses {
+                let lower = clause.lowercased()
+                for marker in policy.placeMarkers {
+                    guard let range = lower.range(of: marker) else { continue }
+                    let offset = lower.distance(from: lower.startIndex, to: range.upperBound)
+                    let value = String(clause.dropFirst(offset)).trimmingCharacters(in: CharacterSet(charactersIn: " ：:是在"))
+                    if value.count >= 2 { return value }
+                }
+            }
+            return nil
+        case "since":
+            for clause in clauses where Self.mentions(clause, policy.sinceWords) {
+                // "家里宽带从昨天晚上开始就连不上了" → 从昨天晚上开始; otherwise the clause itself.
+                if let from = clause.range(of: "从"), let start = clause.range(of: "开始", range: from.upperBound..<clause.endIndex) {
+                    return String(clause[from.lowerBound..<start.upperBound])
+                }
+                return clause
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 
     /// Asks for what is missing (identity, slots, confirmation), or acts.
