@@ -33,6 +33,10 @@ struct BrokenFixture: CustomTestStringConvertible, Sendable {
               reasons:
                 complaint: {priority: 2, mode: after_bot, intents: [complaint.flie]}
             """, line: 3, column: 57, message: "handoff after_bot names 'complaint.flie', which has no flow"),
+        BrokenFixture(name: "a word pair missing its second word", file: "zz.yaml", contents: """
+            fault_type:
+              no_signal: ["没信号 + "]
+            """, line: 2, column: 15, message: "needs a word on each side"),
         BrokenFixture(name: "a person offered above the hand-off mark", file: "zz.yaml", contents: """
             session_cues:
               offer_at: 0.9

@@ -22,6 +22,12 @@ public struct RuleSet: Sendable {
         var weight: Double
     }
 
+    struct SlotCombo: Sendable {
+        var slotIndex: Int32
+        var value: String
+        var parts: [[Int32]]
+    }
+
     struct SlotUse: Sendable {
         var slot: SlotName
         var value: String
@@ -51,6 +57,8 @@ public struct RuleSet: Sendable {
         static let cue = TermFlags(rawValue: 128)
         static let slot = TermFlags(rawValue: 256)
         static let rewrite = TermFlags(rawValue: 512)
+        /// One word of a slot word pair ("上不了网 + 没信号").
+        static let slotPair = TermFlags(rawValue: 1024)
     }
 
     /// A pattern element; its terms are `patternTerms[termsStart..<termsEnd]`, sorted for bisection.
@@ -104,6 +112,9 @@ public struct RuleSet: Sendable {
     let negators: FlatLists<Int32>
     let cueUses: FlatLists<Int32>
     let slotUses: FlatLists<SlotUse>
+    /// Values given only by words together ("上不了网 + 没信号" is no_signal): each part lists the
+    /// terms that can stand for it.
+    var slotCombos: [SlotCombo] = []
     let rewriteUses: FlatLists<RewriteUse>
     let termFlags: [TermFlags]
     let patterns: [CompiledPattern]
@@ -177,6 +188,7 @@ struct RuleSetBuilder {
     var negators: [[Int32]] = []
     var cueUses: [[Int32]] = []
     var slotUses: [[RuleSet.SlotUse]] = []
+    var slotCombos: [RuleSet.SlotCombo] = []
     var rewriteUses: [[RuleSet.RewriteUse]] = []
     var termFlags: [RuleSet.TermFlags] = []
     var ruleDescriptions: [String] = []
@@ -398,6 +410,10 @@ struct RuleSetBuilder {
             for t in resolve(vocabulary.terms) {
                 slotUses[Int(t)].append(RuleSet.SlotUse(slot: vocabulary.slot, value: vocabulary.value))
             }
+            for group in vocabulary.together {
+                let use = RuleSet.SlotUse(slot: vocabulary.slot, value: vocabulary.value)
+                slotCombos.append(RuleSet.SlotCombo(slotIndex: use.slotIndex, value: use.value, parts: group.map { resolve($0) }))
+            }
         }
         for t in resolve(defs.monthContext) { termFlags[Int(t)].insert(.monthContext) }
         for t in resolve(defs.currencyBefore) { termFlags[Int(t)].insert(.currencyBefore) }
@@ -456,6 +472,7 @@ struct RuleSetBuilder {
             if !slotUses[t].isEmpty { termFlags[t].insert(.slot) }
             if !rewriteUses[t].isEmpty { termFlags[t].insert(.rewrite) }
         }
+        for combo in slotCombos { for part in combo.parts { for t in part { termFlags[Int(t)].insert(.slotPair) } } }
         validateDialogue()
         var ruleSet = RuleSet(
             normalizer: normalizer, automaton: Automaton(terms: terms), termText: termText, phraseUses: FlatLists(phraseUses),
@@ -475,6 +492,7 @@ struct RuleSetBuilder {
             demoAccounts: defs.demoAccounts.map(\.0), dialogue: defs.dialogue)
         // Examples are read like messages (a Cantonese example is compared in its Mandarin form).
         var none: Explanation?
+        ruleSet.slotCombos = slotCombos
         ruleSet.examples = ExampleIndex(examples: examples.map { example in
             (example.intent, example.text, ruleSet.read(example.text, explanation: &none).normalized.scalars)
         })

@@ -139,6 +139,8 @@ struct SlotVocabularyDef: Sendable {
     var slot: SlotName
     var value: String
     var terms: [TermRef]
+    /// Groups of terms that give the value only together ("上不了网 + 没信号").
+    var together: [[TermRef]] = []
     var location: SourceLocation
 }
 

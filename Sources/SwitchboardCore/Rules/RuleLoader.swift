@@ -655,8 +655,22 @@ struct RuleFileParser {
     mutating func parseVocabulary(_ slot: SlotName, _ node: Node, into defs: inout RuleDefinitions) {
         guard let pairs = reader.pairs(node, slot.rawValue) else { return }
         for (value, keyNode, termsNode) in pairs {
-            let terms = reader.terms(termsNode, "\(slot) '\(value)'")
-            defs.slotVocabulary.append(SlotVocabularyDef(slot: slot, value: value, terms: terms,
+            // "A + B": the value only when both words are in the message; the pair outranks either word alone.
+            var single: [TermRef] = []
+            var together: [[TermRef]] = []
+            for term in reader.terms(termsNode, "\(slot) '\(value)'") {
+                guard case .literal(let text) = term.kind, text.contains("+") else {
+                    single.append(term)
+                    continue
+                }
+                let parts = text.components(separatedBy: "+").map { $0.trimmingSpaces() }
+                if parts.count < 2 || parts.contains(where: \.isEmpty) {
+                    reader.diagnostics.append(Diagnostic(term.location, "'\(text)': a term with '+' needs a word on each side"))
+                    continue
+                }
+                together.append(parts.map { TermRef(parsing: $0, at: term.location) })
+            }
+            defs.slotVocabulary.append(SlotVocabularyDef(slot: slot, value: value, terms: single, together: together,
                                                          location: reader.location(keyNode)))
         }
     }

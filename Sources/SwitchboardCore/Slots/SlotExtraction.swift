@@ -29,8 +29,10 @@ extension RuleSet {
     {
         var slots = Slots()
         var flagged: [FlaggedHit] = []
+        var pairWords = 0
         for hit in hits {
             let flags = termFlags[Int(hit.term)]
+            if flags.contains(.slotPair) { pairWords += 1 }
             let contextFlags = flags.intersection(.slotContext)
             if !contextFlags.isEmpty { flagged.append(FlaggedHit(flags: contextFlags, hit: hit)) }
             guard flags.contains(.slot) else { continue }
@@ -45,8 +47,29 @@ extension RuleSet {
                 longestTerm[k] = hit.term
             }
         }
-        for (k, name) in Self.vocabularySlots.enumerated() where longestTerm[k] >= 0 {
-            if let use = slotUses.first(longestTerm[k], where: { Int($0.slotIndex) == k }) { slots[name] = use.value }
+        // Words that count only together ("上不了网 + 没信号"): their lengths add up, so the pair
+        // outranks each word alone. A winning pair is marked in `longestTerm` as -(index + 2).
+        for (index, combo) in slotCombos.enumerated() where pairWords >= 2 {
+            var length: Int32 = 0
+            for part in combo.parts {
+                guard let hit = hits.first(where: { part.contains($0.term) }) else {
+                    length = 0
+                    break
+                }
+                length += hit.end - hit.start
+            }
+            let k = Int(combo.slotIndex)
+            if length > longestLength[k] {
+                longestLength[k] = length
+                longestTerm[k] = -Int32(index) - 2
+            }
+        }
+        for (k, name) in Self.vocabularySlots.enumerated() where longestTerm[k] != -1 {
+            if longestTerm[k] <= -2 {
+                slots[name] = slotCombos[Int(-longestTerm[k] - 2)].value
+            } else if let use = slotUses.first(longestTerm[k], where: { Int($0.slotIndex) == k }) {
+                slots[name] = use.value
+            }
         }
         let pinAnnounced = context.expectsPIN || flagged.contains { $0.flags.contains(.pinContext) }
 
