@@ -109,6 +109,9 @@ public struct DialoguePolicy: Sendable, Equatable {
     public var placeMarkers: [String] = ["地址是", "地址：", "地址:", "地址在", "住在", "my address is", "the address is"]
     /// Words that say when a fault started ("从昨天晚上开始", "since yesterday"): that clause is the start time.
     public var sinceWords: [String] = ["昨天", "前天", "今天", "刚才", "since", "yesterday", "this morning", "last night"]
+    /// Words that pick the first or the second of two offered guesses.
+    public var firstChoiceWords: [String] = ["第一个", "前面那个", "前一个", "the first", "first one", "former"]
+    public var secondChoiceWords: [String] = ["第二个", "后面那个", "后一个", "the second", "second one", "latter"]
     /// Words that say a payment failed.
     public var paymentFailedWords: [String] = ["失败", "没成功", "failed", "didn't go through", "declined"]
 

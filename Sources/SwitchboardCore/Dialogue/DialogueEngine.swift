@@ -252,6 +252,8 @@ struct Turn {
         // holds for one turn.
         let offer = session.offer
         session.offer = nil
+        let choices = session.choices
+        session.choices = []
         if offer == "human.request", c.intent == "affirm" {
             understood()
             remember("human.request")
@@ -267,7 +269,13 @@ struct Turn {
             handOff([.frustration])
             return
         }
-        if let flow = session.flow, let awaiting = flow.awaiting {
+        if session.flow?.awaiting == nil, let picked = picked(from: choices, c), let definition = engine.dialogue.flows[picked] {
+            // "The first one" after "your balance, or a charge?".
+            understood()
+            remember(picked)
+            fired("picked \(picked.rawValue) from the offered guesses")
+            start(definition, c)
+        } else if let flow = session.flow, let awaiting = flow.awaiting {
             continueFlow(flow, awaiting: awaiting, c, raw: raw)
         } else if c.cues.elderly, c.confidence < cuePolicy.elderlyRequestConfidence, !DialogueEngine.control.contains(c.intent) {
             // "I'm 76 and my grandson set this phone up": about the person, not a request, however
@@ -520,6 +528,7 @@ struct Turn {
                 .filter { engine.dialogue.flows[$0.intent] != nil }
             if guesses.count >= 2 {
                 say("fallback_choose", ["first": intentName(guesses[0].intent), "second": intentName(guesses[1].intent)])
+                session.choices = [guesses[0].intent, guesses[1].intent]
             } else {
                 say("fallback_menu")
             }
@@ -560,6 +569,15 @@ struct Turn {
         }
         if let phone = c.slots[.phone], session.customer == nil { session.claimedPhone = phone }
         advance(flow, definition)
+    }
+
+    /// Which offered guess the message picks ("the first one", "第二个"), unless it plainly asks
+    /// for something else.
+    func picked(from choices: [IntentID], _ c: Classification) -> IntentID? {
+        guard choices.count == 2, !(engine.dialogue.flows[c.intent] != nil && c.confidence >= 0.8) else { return nil }
+        if Self.mentions(c.text, policy.firstChoiceWords) { return choices[0] }
+        if Self.mentions(c.text, policy.secondChoiceWords) { return choices[1] }
+        return nil
     }
 
     /// A place or a start time the first message already gives, found by the policy's words:

@@ -176,6 +176,7 @@ extension RuleFileParser {
             "human_shortcuts": \.humanShortcuts, "data_units": \.dataUnits, "minute_units": \.minuteUnits,
             "payment_failed_words": \.paymentFailedWords, "why_words": \.whyWords, "joiners": \.joiners, "unsure_words": \.unsureWords, "yes_prefixes": \.yesPrefixes, "forgot_pin_words": \.forgotPINWords, "dont_know_words": \.dontKnowWords,
             "place_markers": \.placeMarkers, "since_words": \.sinceWords,
+            "first_choice_words": \.firstChoiceWords, "second_choice_words": \.secondChoiceWords,
         ]
         let owners: [String: WritableKeyPath<DialoguePolicy, [Language: String]>] = [
             "complaint_owner": \.complaintOwner, "repair_owner": \.repairOwner, "billing_owner": \.billingOwner,

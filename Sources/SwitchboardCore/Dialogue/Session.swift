@@ -86,6 +86,8 @@ public struct Session: Sendable, Equatable {
     public var turns = 0
     /// A follow-up the bot just offered (a dispute after explaining a charge): a yes starts it.
     public var offer: IntentID?
+    /// The two guesses the bot just offered ("balance, or a charge?"): "the first one" takes one.
+    public var choices: [IntentID] = []
     /// The second of two questions asked in one message, waiting for the first to be answered.
     public var pendingSecond: PendingQuestion?
 
