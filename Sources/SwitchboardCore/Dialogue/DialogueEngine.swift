@@ -583,6 +583,8 @@ struct Turn {
     /// A place or a start time the first message already gives, found by the policy's words:
     /// the clause after an address marker, or the clause naming when it started.
     func statedUpFront(_ slot: String, in text: String) -> String? {
+        // Most reports name neither: a byte search says so before any splitting.
+        guard Self.mentions(text, slot == "place" ? policy.placeMarkers : policy.sinceWords) else { return nil }
         let clauses = text.split(whereSeparator: { "，,。.;；！!？?\n".contains($0) })
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         switch slot {
