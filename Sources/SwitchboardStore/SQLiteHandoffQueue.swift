@@ -147,9 +147,7 @@ public final class SQLiteHandoffQueue: HandoffQueue {
             FROM handoff_tickets t WHERE t.id = ?
             """, [.text(ticket)], { $0.int(0) })
         else { return nil }
-        let agents = agentsOnline(at: now)
-        return QueuePosition(place: place, expectedWaitMinutes: InMemoryHandoffQueue.expectedWait(
-            place: place, agents: agents, handleMinutes: averageHandleMinutes()), agentsOnline: agents)
+        return QueuePosition(place: place, agentsOnline: agentsOnline(at: now), handleMinutes: averageHandleMinutes())
     }
 
     /// Minutes an agent takes per ticket: measured over the last 50 resolved, once there are 5.

@@ -41,8 +41,8 @@ import Testing
         #expect(policy.skills(language: .zh, dialect: yue, intents: ["billing.dispute", "human.request"], reasons: [.customerRequest])
             == ["zh", "yue", "billing"])
         #expect(policy.skills(language: .en, dialect: nil, intents: ["billing.balance"], reasons: [.security]) == ["en", "security"])
-        #expect(policy.afterBot("complaint.file") == .complaint)
-        #expect(policy.afterBot("billing.balance") == nil)
+        #expect(policy.afterBotReasons["complaint.file"] == .complaint)
+        #expect(policy.afterBotReasons["billing.balance"] == nil)
         #expect(policy.sla(priority: 3) == 5)
     }
 

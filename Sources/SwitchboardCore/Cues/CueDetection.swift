@@ -98,16 +98,6 @@ extension RuleSet {
 }
 
 extension RuleSet {
-    /// Whether a cue signal (a group label or a non-lexical signal) speaks of frustration rather
-    /// than of age: the frustration trail lists only these.
-    public func isFrustrationSignal(_ label: String) -> Bool {
-        switch label {
-        case "repeated_punctuation", "shouting", "repetition": return true
-        case "stated_age": return false
-        default: return cueGroups.contains { $0.label == label && $0.kind == .frustration }
-        }
-    }
-
     /// The weight a cue group adds to a message's score (0 for a signal that is not a group).
     public func cueWeight(_ label: String) -> Double {
         cueGroups.first { $0.label == label }?.weight ?? 0

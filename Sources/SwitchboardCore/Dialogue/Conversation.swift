@@ -169,16 +169,15 @@ public final class Conversation {
         var replies: [String] = []
         var handedOff = false
         var ended = false
-        func say(_ key: String, _ values: [String: String]) {
-            let text = engine.render(key, values, for: session)
+        func reply(_ text: String, _ key: String) {
             replies.append(text)
             events.append(.bot(session, text: text, key: key, seq: nextSeq(), at: now))
         }
+        func say(_ key: String, _ values: [String: String]) { reply(engine.render(key, values, for: session), key) }
         for effect in effects {
             switch effect {
             case .reply(let text, let key):
-                replies.append(text)
-                events.append(.bot(session, text: text, key: key, seq: nextSeq(), at: now))
+                reply(text, key)
             case .handOff:
                 // The ticket is committed before the customer hears of the transfer.
                 let built = HandoffSummary(engine: engine).packet(

@@ -17,16 +17,16 @@ public final class DialogueEngine: Sendable {
     let handoffPolicy: HandoffPolicy
     /// The reason that ends each intent's flow with a person (handoff policy, `after_bot`).
     let afterBot: [IntentID: HandoffReason]
+    /// Cue labels that speak of frustration (not of age): the frustration trail lists only these.
+    let frustrationSignals: Set<String>
 
     public init(rules: RuleSet) {
         self.rules = rules
         cuePolicy = rules.dialogue.sessionCues
         handoffPolicy = rules.dialogue.handoff
-        var afterBot: [IntentID: HandoffReason] = [:]
-        for rule in rules.dialogue.handoff.rules.values where rule.mode == .afterBot {
-            for intent in rule.intents { afterBot[intent] = rule.reason }
-        }
-        self.afterBot = afterBot
+        afterBot = rules.dialogue.handoff.afterBotReasons
+        frustrationSignals = Set(["repeated_punctuation", "shouting", "repetition"]
+            + rules.cueGroups.filter { $0.kind == .frustration }.map(\.label))
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
         self.calendar = calendar
@@ -329,7 +329,7 @@ struct Turn {
             session.language = c.language
         }
         turnFrustration = c.cues.frustration
-        if c.cues.frustration > 0 { turnSignals = c.cues.signals.filter { engine.rules.isFrustrationSignal($0) } }
+        if c.cues.frustration > 0 { turnSignals = c.cues.signals.filter { engine.frustrationSignals.contains($0) } }
         if engine.afterBot[c.intent] == .retention {
             // "I want to port to another carrier" states the request; it is not anger.
             let leaving = turnSignals.filter { cuePolicy.leavingLabels.contains($0) }

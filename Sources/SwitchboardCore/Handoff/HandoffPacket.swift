@@ -212,11 +212,6 @@ public struct TranscriptLine: Codable, Sendable, Equatable {
         self.ts = ts
     }
 
-    /// A transcript event's fields.
-    public init(_ event: TranscriptEvent) {
-        self = event.record
-    }
-
     /// Reads one transcript line's JSON (as `TranscriptEvent` writes it); nil if it is not an object.
     init?(json: [UInt8]) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],

@@ -105,9 +105,13 @@ public struct HandoffPolicy: Sendable, Equatable {
         return 30
     }
 
-    /// The reason that ends the named intent's flow with a person, if any.
-    public func afterBot(_ intent: IntentID) -> HandoffReason? {
-        rules.values.first { $0.mode == .afterBot && $0.intents.contains(intent) }?.reason
+    /// The reason that ends each intent's flow with a person (`after_bot` rules), by intent.
+    public var afterBotReasons: [IntentID: HandoffReason] {
+        var reasons: [IntentID: HandoffReason] = [:]
+        for rule in rules.values where rule.mode == .afterBot {
+            for intent in rule.intents { reasons[intent] = rule.reason }
+        }
+        return reasons
     }
 
     public func mode(_ reason: HandoffReason) -> Mode { rules[reason]?.mode ?? .atOnce }

@@ -39,6 +39,13 @@ public struct QueuePosition: Sendable, Equatable {
         self.expectedWaitMinutes = expectedWaitMinutes
         self.agentsOnline = agentsOnline
     }
+
+    /// A place in the queue with its wait: each agent works one ticket at a time.
+    public init(place: Int, agentsOnline: Int, handleMinutes: Int) {
+        let agents = max(1, agentsOnline)
+        self.init(place: place, expectedWaitMinutes: max(1, (place * handleMinutes + agents - 1) / agents),
+                  agentsOnline: agentsOnline)
+    }
 }
 
 /// The human queue as the bot's side sees it: put a ticket in, ask where it stands, add what the
@@ -111,9 +118,7 @@ public final class InMemoryHandoffQueue: HandoffQueue {
             $0.state.status == .waiting && $0.packet.ticket != ticket
                 && ($0.packet.priority > me.packet.priority || ($0.packet.priority == me.packet.priority && $0.createdAt < me.createdAt))
         }.count
-        let place = ahead + 1
-        return QueuePosition(place: place, expectedWaitMinutes: Self.expectedWait(place: place, agents: agents, handleMinutes: averageHandleMinutes),
-                             agentsOnline: agents)
+        return QueuePosition(place: ahead + 1, agentsOnline: agents, handleMinutes: averageHandleMinutes)
     }
 
     public func agentsOnline(at now: Date) -> Int { agents }
@@ -133,11 +138,5 @@ public final class InMemoryHandoffQueue: HandoffQueue {
     public func set(_ ticket: String, _ state: TicketState) {
         guard let i = index(ticket) else { return }
         entries[i].state = state
-    }
-
-    /// Minutes until a customer at `place` is reached: each agent works one ticket at a time.
-    public static func expectedWait(place: Int, agents: Int, handleMinutes: Int) -> Int {
-        let agents = max(1, agents)
-        return max(1, (place * handleMinutes + agents - 1) / agents)
     }
 }
