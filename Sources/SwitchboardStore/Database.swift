@@ -117,7 +117,24 @@ final class Database {
     }
 
     deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
         sqlite3_close_v2(handle)
+    }
+
+    /// Prepared statements by SQL text, kept for the next call (parsing a statement costs more
+    /// than running a small one). A statement in use is taken out, so a nested query prepares its own.
+    private var statements: [String: OpaquePointer] = [:]
+
+    /// Puts a statement back for reuse, reset: a statement left mid-way would hold its read
+    /// transaction open.
+    private func release(_ statement: OpaquePointer, _ sql: String) {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        if statements[sql] == nil && statements.count < 64 {
+            statements[sql] = statement
+        } else {
+            sqlite3_finalize(statement)
+        }
     }
 
     /// Runs one or more statements without parameters (a migration script, a pragma).
@@ -129,7 +146,7 @@ final class Database {
     @discardableResult
     func execute(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> Int {
         let statement = try prepare(sql, values)
-        defer { sqlite3_finalize(statement) }
+        defer { release(statement, sql) }
         while try step(statement, sql) {}
         return Int(sqlite3_changes64(handle))
     }
@@ -139,7 +156,7 @@ final class Database {
         -> [T]
     {
         let statement = try prepare(sql, values)
-        defer { sqlite3_finalize(statement) }
+        defer { release(statement, sql) }
         var rows: [T] = []
         while try step(statement, sql) {
             rows.append(try read(Row(statement: statement, sql: sql, path: path)))
@@ -152,7 +169,7 @@ final class Database {
         throws(StoreError) -> T?
     {
         let statement = try prepare(sql, values)
-        defer { sqlite3_finalize(statement) }
+        defer { release(statement, sql) }
         guard try step(statement, sql) else { return nil }
         return try read(Row(statement: statement, sql: sql, path: path))
     }
@@ -160,7 +177,7 @@ final class Database {
     /// The first row `match` accepts, reading no further than it.
     func first<T>(_ sql: String, _ values: [SQLValue] = [], where match: (Row) throws(StoreError) -> T?) throws(StoreError) -> T? {
         let statement = try prepare(sql, values)
-        defer { sqlite3_finalize(statement) }
+        defer { release(statement, sql) }
         while try step(statement, sql) {
             if let found = try match(Row(statement: statement, sql: sql, path: path)) { return found }
         }
@@ -203,11 +220,17 @@ final class Database {
     // MARK: Statements
 
     private func prepare(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> OpaquePointer {
-        var prepared: OpaquePointer?
-        let status = sqlite3_prepare_v2(handle, sql, -1, &prepared, nil)
-        guard status == SQLITE_OK, let statement = prepared else {
-            sqlite3_finalize(prepared)
-            throw failure(sql, status)
+        let statement: OpaquePointer
+        if let cached = statements.removeValue(forKey: sql) {
+            statement = cached
+        } else {
+            var prepared: OpaquePointer?
+            let status = sqlite3_prepare_v2(handle, sql, -1, &prepared, nil)
+            guard status == SQLITE_OK, let fresh = prepared else {
+                sqlite3_finalize(prepared)
+                throw failure(sql, status)
+            }
+            statement = fresh
         }
         let expected = Int(sqlite3_bind_parameter_count(statement))
         guard expected == values.count else {
