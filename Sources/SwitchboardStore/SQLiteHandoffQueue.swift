@@ -260,6 +260,11 @@ public final class SQLiteHandoffQueue: HandoffQueue {
         return all.filter { $0.canBeTaken(by: have, at: now) }
     }
 
+    /// How many tickets wait for an agent.
+    public func waitingCount() throws(StoreError) -> Int {
+        try database.queryFirst("SELECT COUNT(*) FROM handoff_tickets WHERE status = 'waiting'", []) { $0.int(0) } ?? 0
+    }
+
     /// Every ticket, newest first (for `list --all`).
     public func all(limit: Int = 100) throws(StoreError) -> [QueuedTicket] {
         try database.query("SELECT \(Self.columns) FROM handoff_tickets ORDER BY seq DESC LIMIT ?", [.int(limit)], Self.ticket)
@@ -345,6 +350,14 @@ public final class SQLiteHandoffQueue: HandoffQueue {
             return true
         }
         if !found { throw QueueError("no ticket \(id)") }
+    }
+
+    /// A line a live agent wrote to the customer (`serve`), kept with the ticket.
+    public func message(_ id: String, agent: String, text: String, at now: Date) throws {
+        try write { () throws(StoreError) in
+            try touch(agent, now)
+            try log(id, at: now, kind: "message", role: "agent", author: agent, text: text)
+        }
     }
 
     /// Moves a ticket on: resolve (claimed → resolved, with a note), release (claimed → waiting,
