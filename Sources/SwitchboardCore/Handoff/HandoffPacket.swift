@@ -168,8 +168,25 @@ public struct HandoffPacket: Codable, Sendable, Equatable {
     public func encoded() -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // The transcript (most of the packet) is written by hand and put in place of an empty
+        // one: Foundation's encoder spent most of a handoff on it.
+        var rest = self
+        rest.transcript = []
         // Every field is a plain value; encoding cannot fail.
-        return (try? encoder.encode(self)) ?? Data("{}".utf8)
+        guard let head = try? encoder.encode(rest) else { return Data("{}".utf8) }
+        let marker = Data(#""transcript":[]"#.utf8)
+        guard let at = head.range(of: marker) else { return head }
+        var lines: [UInt8] = Array(#""transcript":["#.utf8)
+        lines.reserveCapacity(transcript.count * 300)
+        for (i, line) in transcript.enumerated() {
+            if i > 0 { lines.append(0x2C) }
+            line.write(to: &lines)
+        }
+        lines.append(0x5D)
+        var out = Data(head[..<at.lowerBound])
+        out.append(contentsOf: lines)
+        out.append(head[at.upperBound...])
+        return out
     }
 
     /// Reads a stored packet; a newer version than this build knows is refused, not misread.
@@ -205,6 +222,8 @@ public struct TranscriptLine: Codable, Sendable, Equatable {
     public var channel: String?
     public var outcome: String?
     public var intents: [String]?
+    /// The agent who wrote an `agent` line (live conversations in `serve`).
+    public var agent: String?
 
     public init(role: String, text: String?, ts: String? = nil) {
         self.role = role
@@ -214,30 +233,96 @@ public struct TranscriptLine: Codable, Sendable, Equatable {
 
     /// Reads one transcript line's JSON (as `TranscriptEvent` writes it); nil if it is not an object.
     init?(json: [UInt8]) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],
-            let role = object["role"] as? String
-        else { return nil }
-        self.init(role: role, text: object["text"] as? String, ts: object["ts"] as? String)
-        session = object["session"] as? String
-        seq = object["seq"] as? Int
-        intent = object["intent"] as? String
-        confidence = (object["confidence"] as? NSNumber)?.doubleValue
-        slots = object["slots"] as? [String: String]
-        state = object["state"] as? String
-        response = object["response"] as? String
-        event = object["event"] as? String
-        reasons = object["reasons"] as? [String]
-        priority = object["priority"] as? Int
-        ticket = object["ticket"] as? String
-        lang = object["lang"] as? String
-        customer = object["customer"] as? String
-        channel = object["channel"] as? String
-        outcome = object["outcome"] as? String
-        intents = object["intents"] as? [String]
-        if let c = object["cues"] as? [String: Any] {
-            cues = HandoffPacket.Cues(frustration: (c["frustration"] as? NSNumber)?.doubleValue ?? 0,
-                                      frustrated: c["frustrated"] as? Bool ?? false, elderly: c["elderly"] as? Bool ?? false,
-                                      dialect: c["dialect"] as? String)
+        guard let object = JSONReader.parse(json)?.object, let role = object["role"]?.string else { return nil }
+        self.init(role: role, text: object["text"]?.string, ts: object["ts"]?.string)
+        session = object["session"]?.string
+        seq = object["seq"]?.int
+        intent = object["intent"]?.string
+        confidence = object["confidence"]?.double
+        if let pairs = object["slots"]?.object {
+            var values: [String: String] = [:]
+            for (key, value) in pairs { if let text = value.string { values[key] = text } }
+            slots = values
+        }
+        state = object["state"]?.string
+        response = object["response"]?.string
+        event = object["event"]?.string
+        reasons = object["reasons"]?.strings
+        priority = object["priority"]?.int
+        ticket = object["ticket"]?.string
+        lang = object["lang"]?.string
+        customer = object["customer"]?.string
+        channel = object["channel"]?.string
+        outcome = object["outcome"]?.string
+        intents = object["intents"]?.strings
+        agent = object["agent"]?.string
+        if let c = object["cues"]?.object {
+            cues = HandoffPacket.Cues(frustration: c["frustration"]?.double ?? 0, frustrated: c["frustrated"]?.bool ?? false,
+                                      elderly: c["elderly"]?.bool ?? false, dialect: c["dialect"]?.string)
         }
     }
+
+    /// The line as `JSONEncoder` with sorted keys writes it (keys in order, nil fields left out),
+    /// written by hand: a packet carries up to a conversation's worth of lines.
+    func write(to out: inout [UInt8]) {
+        var first = true
+        func key(_ name: String) {
+            out.append(first ? 0x7B : 0x2C)
+            first = false
+            JSONValue.writeString(name, to: &out)
+            out.append(0x3A)
+        }
+        func string(_ name: String, _ value: String?) {
+            guard let value else { return }
+            key(name)
+            JSONValue.writeString(value, to: &out)
+        }
+        func strings(_ name: String, _ value: [String]?) {
+            guard let value else { return }
+            key(name)
+            JSONValue.array(value.map { .string($0) }).write(to: &out)
+        }
+        string("agent", agent)
+        string("channel", channel)
+        if let confidence {
+            key("confidence")
+            JSONValue.double(confidence).write(to: &out)
+        }
+        if let cues {
+            key("cues")
+            var fields: [(String, JSONValue)] = []
+            if let dialect = cues.dialect { fields.append(("dialect", .string(dialect))) }
+            fields += [("elderly", .bool(cues.elderly)), ("frustrated", .bool(cues.frustrated)), ("frustration", .double(cues.frustration))]
+            JSONValue.object(fields).write(to: &out)
+        }
+        string("customer", customer)
+        string("event", event)
+        string("intent", intent)
+        strings("intents", intents)
+        string("lang", lang)
+        string("outcome", outcome)
+        if let priority {
+            key("priority")
+            JSONValue.int(priority).write(to: &out)
+        }
+        strings("reasons", reasons)
+        string("response", response)
+        string("role", role)
+        if let seq {
+            key("seq")
+            JSONValue.int(seq).write(to: &out)
+        }
+        string("session", session)
+        if let slots {
+            key("slots")
+            JSONValue.object(slots.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }).write(to: &out)
+        }
+        string("state", state)
+        string("text", text)
+        string("ticket", ticket)
+        string("ts", ts)
+        if first { out.append(0x7B) }
+        out.append(0x7D)
+    }
+
 }

@@ -1,0 +1,199 @@
+/// A small JSON reader for the shapes Switchboard writes itself (transcript events): objects,
+/// arrays, strings, numbers, booleans, null. Several times faster than Foundation's parser for
+/// short objects, which matters when a handoff reads back every event of a conversation.
+enum JSONReader {
+    indirect enum Value {
+        case null
+        case bool(Bool)
+        case number(Double, isInteger: Bool)
+        case string(String)
+        case array([Value])
+        case object([String: Value])
+
+        var string: String? { if case .string(let s) = self { return s } else { return nil } }
+        var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+        var double: Double? { if case .number(let d, _) = self { return d } else { return nil } }
+        var int: Int? {
+            if case .number(let d, let isInteger) = self, isInteger, let i = Int(exactly: d) { return i }
+            return nil
+        }
+        var object: [String: Value]? { if case .object(let o) = self { return o } else { return nil } }
+        var strings: [String]? {
+            guard case .array(let items) = self else { return nil }
+            let values = items.compactMap(\.string)
+            return values.count == items.count ? values : nil
+        }
+    }
+
+    static func parse(_ bytes: [UInt8]) -> Value? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = Cursor(buffer: buffer)
+            guard let value = reader.value() else { return nil }
+            reader.skip()
+            return reader.i == buffer.count ? value : nil
+        }
+    }
+
+    private struct Cursor {
+        let buffer: UnsafeBufferPointer<UInt8>
+        var i = 0
+        var depth = 0
+
+        mutating func skip() {
+            while i < buffer.count, buffer[i] == 0x20 || buffer[i] == 0x0A || buffer[i] == 0x0D || buffer[i] == 0x09 { i += 1 }
+        }
+
+        mutating func value() -> Value? {
+            skip()
+            guard i < buffer.count, depth < 64 else { return nil }
+            switch buffer[i] {
+            case 0x7B:
+                i += 1
+                depth += 1
+                defer { depth -= 1 }
+                var object: [String: Value] = [:]
+                skip()
+                if i < buffer.count, buffer[i] == 0x7D {
+                    i += 1
+                    return .object(object)
+                }
+                while true {
+                    skip()
+                    guard let key = string() else { return nil }
+                    skip()
+                    guard i < buffer.count, buffer[i] == 0x3A else { return nil }
+                    i += 1
+                    guard let v = value() else { return nil }
+                    object[key] = v
+                    skip()
+                    guard i < buffer.count else { return nil }
+                    if buffer[i] == 0x2C { i += 1; continue }
+                    guard buffer[i] == 0x7D else { return nil }
+                    i += 1
+                    return .object(object)
+                }
+            case 0x5B:
+                i += 1
+                depth += 1
+                defer { depth -= 1 }
+                var items: [Value] = []
+                skip()
+                if i < buffer.count, buffer[i] == 0x5D {
+                    i += 1
+                    return .array(items)
+                }
+                while true {
+                    guard let v = value() else { return nil }
+                    items.append(v)
+                    skip()
+                    guard i < buffer.count else { return nil }
+                    if buffer[i] == 0x2C { i += 1; continue }
+                    guard buffer[i] == 0x5D else { return nil }
+                    i += 1
+                    return .array(items)
+                }
+            case 0x22:
+                return string().map { .string($0) }
+            case 0x74: return literal("true") ? .bool(true) : nil
+            case 0x66: return literal("false") ? .bool(false) : nil
+            case 0x6E: return literal("null") ? .null : nil
+            default:
+                let start = i
+                var integer = true
+                while i < buffer.count {
+                    let b = buffer[i]
+                    if (0x30...0x39).contains(b) || b == 0x2D || b == 0x2B {
+                        i += 1
+                    } else if b == 0x2E || b == 0x65 || b == 0x45 {
+                        integer = false
+                        i += 1
+                    } else {
+                        break
+                    }
+                }
+                guard i > start, let d = Double(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<i]), as: UTF8.self)) else {
+                    return nil
+                }
+                return .number(d, isInteger: integer)
+            }
+        }
+
+        mutating func literal(_ word: StaticString) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard i + count <= buffer.count else { return false }
+            for k in 0..<count where buffer[i + k] != word.utf8Start[k] { return false }
+            i += count
+            return true
+        }
+
+        mutating func string() -> String? {
+            guard i < buffer.count, buffer[i] == 0x22 else { return nil }
+            i += 1
+            let start = i
+            // The common case: no escapes, copied in one piece.
+            while i < buffer.count, buffer[i] != 0x22, buffer[i] != 0x5C { i += 1 }
+            guard i < buffer.count else { return nil }
+            if buffer[i] == 0x22 {
+                defer { i += 1 }
+                return String(validating: UnsafeBufferPointer(rebasing: buffer[start..<i]), as: UTF8.self)
+            }
+            var out = Array(buffer[start..<i])
+            while i < buffer.count {
+                let b = buffer[i]
+                if b == 0x22 {
+                    i += 1
+                    return String(validating: out, as: UTF8.self)
+                }
+                if b != 0x5C {
+                    out.append(b)
+                    i += 1
+                    continue
+                }
+                i += 1
+                guard i < buffer.count else { return nil }
+                switch buffer[i] {
+                case 0x22: out.append(0x22)
+                case 0x5C: out.append(0x5C)
+                case 0x2F: out.append(0x2F)
+                case 0x62: out.append(0x08)
+                case 0x66: out.append(0x0C)
+                case 0x6E: out.append(0x0A)
+                case 0x72: out.append(0x0D)
+                case 0x74: out.append(0x09)
+                case 0x75:
+                    guard let unit = hex4(i + 1) else { return nil }
+                    i += 4
+                    var scalar = UInt32(unit)
+                    if (0xD800...0xDBFF).contains(unit) {
+                        guard i + 6 < buffer.count, buffer[i + 1] == 0x5C, buffer[i + 2] == 0x75, let low = hex4(i + 3),
+                            (0xDC00...0xDFFF).contains(low) else { return nil }
+                        scalar = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
+                        i += 6
+                    }
+                    guard let s = Unicode.Scalar(scalar) else { return nil }
+                    out += Array(String(Character(s)).utf8)
+                default: return nil
+                }
+                i += 1
+            }
+            return nil
+        }
+
+        func hex4(_ at: Int) -> UInt16? {
+            guard at + 4 <= buffer.count else { return nil }
+            var v: UInt16 = 0
+            for k in at..<at + 4 {
+                let c = buffer[k]
+                let d: UInt8
+                switch c {
+                case 0x30...0x39: d = c - 0x30
+                case 0x41...0x46: d = c - 0x37
+                case 0x61...0x66: d = c - 0x57
+                default: return nil
+                }
+                v = v << 4 | UInt16(d)
+            }
+            return v
+        }
+    }
+}
