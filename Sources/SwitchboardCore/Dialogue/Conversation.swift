@@ -9,6 +9,14 @@ public struct TurnResult: Sendable {
     /// The conversation went to the human queue in this turn.
     public var handedOff: Bool
     public var ended: Bool
+
+    public init(classification: Classification?, replies: [String], events: [TranscriptEvent], handedOff: Bool, ended: Bool) {
+        self.classification = classification
+        self.replies = replies
+        self.events = events
+        self.handedOff = handedOff
+        self.ended = ended
+    }
 }
 
 /// One live conversation: the session, the engine, its data and its clock. Adapters (`chat`,
@@ -17,15 +25,18 @@ public struct TurnResult: Sendable {
 public final class Conversation {
     public private(set) var session: Session
     public let engine: DialogueEngine
-    let classifier: Classifier
+    /// Not shared between threads: `serve` hands each turn the classifier of the thread running it.
+    public var classifier: Classifier
     let store: any OperatorData
     /// Where handoffs go. A handoff is told to the customer only once the queue has committed it.
     public let queue: any HandoffQueue
     let clock: @Sendable () -> Date
     private var seq = 0
     public private(set) var isClosed = false
-    /// Every event so far (masked): the handoff packet carries them.
+    /// Every event so far (masked), up to the last `historyLimit`: the handoff packet carries them.
+    /// (The transcript log keeps everything; a session that runs for hours must not grow without end.)
     public private(set) var history: [TranscriptEvent] = []
+    public static let historyLimit = 80
     /// The packet sent to the queue, once handed off.
     public private(set) var packet: HandoffPacket?
     /// Told the customer why the queue could not take them (when it fails).
@@ -43,6 +54,11 @@ public final class Conversation {
         self.classifier = classifier
         self.store = store
         self.clock = clock
+    }
+
+    private func remember(_ events: [TranscriptEvent]) {
+        history += events
+        if history.count > Self.historyLimit + 20 { history.removeFirst(history.count - Self.historyLimit) }
     }
 
     private func nextSeq() -> Int {
@@ -75,6 +91,12 @@ public final class Conversation {
         let waiting = session.handedOff
         let (understood, effects) = engine.handle(&session, text, at: now, classifier: classifier, data: store)
         var events = [TranscriptEvent.customer(session, understood, seq: nextSeq(), at: now)]
+        if waiting, session.liveAgent != nil, let ticket = session.ticket {
+            // Talking with a person: the message is theirs to answer, and kept with the ticket.
+            keep(events[0].maskedText ?? "", on: ticket, at: now)
+            remember(events)
+            return TurnResult(classification: understood, replies: [], events: events, handedOff: false, ended: false)
+        }
         if waiting {
             return whileWaiting(understood, events: &events, at: now)
         }
@@ -212,8 +234,90 @@ public final class Conversation {
                 ended = true
             }
         }
-        history += events
+        remember(events)
         return TurnResult(classification: classification, replies: replies, events: events, handedOff: handedOff, ended: ended)
+    }
+
+    // MARK: - A live agent (`serve`)
+
+    /// An agent took the ticket while the customer is connected: from now on the customer's
+    /// messages go to them, and the customer is told who they are talking to.
+    public func agentJoined(_ name: String) -> TurnResult {
+        let now = clock()
+        session.liveAgent = name
+        var events = [TranscriptEvent.agentEvent(session, "agent_joined", agent: name, seq: nextSeq(), at: now)]
+        return finish([reply("agent_joined", ["agent": name])], classification: nil, events: &events, at: now)
+    }
+
+    /// A line the agent wrote, as the customer sees it (`Name: text`).
+    public func agentSaid(_ text: String) -> TurnResult {
+        let now = clock()
+        let name = session.liveAgent ?? ""
+        let event = TranscriptEvent.agent(session, name: name, text: text, seq: nextSeq(), at: now)
+        remember([event])
+        return TurnResult(classification: nil, replies: ["\(name): \(text)"], events: [event], handedOff: false, ended: false)
+    }
+
+    /// The agent gave the conversation back: the bot carries on, with everything said kept.
+    public func agentReturned() -> TurnResult {
+        let now = clock()
+        var events: [TranscriptEvent] = []
+        if let name = session.liveAgent { events.append(.agentEvent(session, "returned", agent: name, seq: nextSeq(), at: now)) }
+        if let ticket = session.ticket { session.returnedTickets.append(ticket) }
+        session.handedOff = false
+        session.liveAgent = nil
+        session.fallbacks = 0
+        return finish([reply("handoff_returned", [:])], classification: nil, events: &events, at: now)
+    }
+
+    /// The agent closed the case: the customer is told, and the conversation ends.
+    public func agentResolved() -> TurnResult {
+        let now = clock()
+        var events: [TranscriptEvent] = []
+        if let name = session.liveAgent { events.append(.agentEvent(session, "resolved", agent: name, seq: nextSeq(), at: now)) }
+        session.ended = true
+        var result = finish([reply("handoff_resolved", ["ticket": session.ticket ?? ""])], classification: nil, events: &events, at: now)
+        result.ended = true
+        return result
+    }
+
+    /// The agent left without closing the case (released it, or lost their connection): the
+    /// ticket is back in the queue, and the customer hears so.
+    public func agentLeft() -> TurnResult {
+        let now = clock()
+        guard let name = session.liveAgent else { return TurnResult(classification: nil, replies: [], events: [], handedOff: false, ended: false) }
+        session.liveAgent = nil
+        var events = [TranscriptEvent.agentEvent(session, "agent_left", agent: name, seq: nextSeq(), at: now)]
+        return finish([reply("agent_gone", ["agent": name, "ticket": session.ticket ?? ""])], classification: nil, events: &events, at: now)
+    }
+
+    /// A goodbye the customer did not ask for (`idle_goodbye`, `server_closing`): said, then the
+    /// conversation ends. A customer in the human queue hears that their ticket stays.
+    public func sayGoodbye(_ key: String) -> TurnResult {
+        let now = clock()
+        var events: [TranscriptEvent] = []
+        let queued = key == "server_closing" && session.handedOff && session.ticket != nil
+        let effects = [reply(queued ? "server_closing_queued" : key, ["ticket": session.ticket ?? ""])]
+        session.ended = true
+        var result = finish(effects, classification: nil, events: &events, at: now)
+        result.ended = true
+        return result
+    }
+
+    /// The channel authenticated the customer after the session opened (before their first
+    /// message): account questions no longer ask for a number and PIN.
+    @discardableResult
+    public func identify(customer: String) -> Bool {
+        guard session.customer == nil, store.account(phone: customer) != nil else { return false }
+        session.customer = customer
+        return true
+    }
+
+    /// The start event as it stands now (for an adapter that logs the opening lazily).
+    public func startEvent(at time: Date) -> TranscriptEvent { .start(session, seq: 1, at: time) }
+
+    private func reply(_ key: String, _ values: [String: String]) -> Effect {
+        .reply(text: engine.render(key, values, for: session), key: key)
     }
 
     /// The end event with the outcome; later calls return nothing.
@@ -221,7 +325,7 @@ public final class Conversation {
         guard !isClosed else { return [] }
         isClosed = true
         let end = TranscriptEvent.end(session, seq: nextSeq(), at: clock())
-        history.append(end)
+        remember([end])
         return [end]
     }
 }

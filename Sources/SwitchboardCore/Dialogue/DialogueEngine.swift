@@ -200,6 +200,7 @@ struct Turn {
     /// Notes a dialogue rule that fired, for the handoff packet.
     mutating func fired(_ rule: String) {
         session.rulesFired.append("turn \(session.turns): \(rule)")
+        Session.keepRecent(&session.rulesFired)
     }
 
     /// A turn the bot could not use. An elderly customer is offered a person at the first sign of
@@ -208,7 +209,10 @@ struct Turn {
     mutating func confused() -> Bool {
         session.fallbacks += 1
         session.lastTurnWasFallback = true
-        if session.failedTurns.last != session.turns { session.failedTurns.append(session.turns) }
+        if session.failedTurns.last != session.turns {
+            session.failedTurns.append(session.turns)
+            Session.keepRecent(&session.failedTurns)
+        }
         if session.fallbacks >= 2 {
             turnSignals.append("fallback_streak")
             session.frustration = min(1, session.frustration + cuePolicy.fallbackStreak)
@@ -370,6 +374,7 @@ struct Turn {
     mutating func recordCues() {
         session.cueTrail.append(CueStep(turn: session.turns, frustration: (session.frustration * 1000).rounded() / 1000,
                                         signals: turnSignals))
+        Session.keepRecent(&session.cueTrail)
     }
 
     mutating func remember(_ intent: IntentID) {

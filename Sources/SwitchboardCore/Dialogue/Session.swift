@@ -53,6 +53,8 @@ public struct Session: Sendable, Equatable {
     public var handoffReasons: [String] = []
     /// With a person (or waiting for one) now.
     public var handedOff = false
+    /// The agent talking with the customer live (`serve`), once one has joined.
+    public var liveAgent: String?
     /// How urgent and who can take it, set at the handoff by the handoff policy.
     public var priority = 0
     public var skills: [String] = []
@@ -107,6 +109,15 @@ public struct Session: Sendable, Equatable {
         self.channel = channel
         self.customer = customer
         self.maskedCustomer = customer.map(Masking.mask)
+    }
+
+    /// Per-turn records (the cue trail, failed turns, rules fired) keep the last `recentLimit`
+    /// entries: an agent reads the recent story, and a session that runs for hours must not grow
+    /// (or make its handoff packet grow) without end. Each entry carries its turn number.
+    public static let recentLimit = 100
+
+    static func keepRecent<T>(_ list: inout [T]) {
+        if list.count > recentLimit + 50 { list.removeFirst(list.count - recentLimit) }
     }
 
     /// The outcome if the session ended now.

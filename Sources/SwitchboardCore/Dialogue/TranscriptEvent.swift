@@ -170,6 +170,25 @@ extension TranscriptEvent {
         return e
     }
 
+    /// What a live agent wrote to the customer (masked like everything else).
+    public static func agent(_ session: Session, name: String, text: String, seq: Int, at time: Date) -> TranscriptEvent {
+        var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "agent")
+        e.add("agent", string: name)
+        e.add("text", string: Masking.mask(text))
+        if let ticket = session.ticket { e.add("ticket", string: ticket) }
+        return e
+    }
+
+    /// A change in who is serving the customer: an agent `agent_joined`, `agent_left`, or handed
+    /// the conversation back (`returned`) or closed it (`resolved`).
+    public static func agentEvent(_ session: Session, _ event: String, agent: String, seq: Int, at time: Date) -> TranscriptEvent {
+        var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "system")
+        e.add("event", string: event)
+        e.add("agent", string: agent)
+        if let ticket = session.ticket { e.add("ticket", string: ticket) }
+        return e
+    }
+
     public static func end(_ session: Session, seq: Int, at time: Date) -> TranscriptEvent {
         var e = TranscriptEvent(session: session.id, seq: seq, at: time, role: "system")
         e.add("event", .string("end"))
