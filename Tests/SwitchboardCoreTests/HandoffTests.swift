@@ -110,3 +110,39 @@ import Testing
         #expect(HandoffSummary.maskName("") == "")
     }
 }
+
+/// The packet's transcript is read back and written by hand (the handoff path's cost): it must
+/// say exactly what Foundation's coders would.
+struct PacketEncodingTests {
+    @Test func handWrittenTranscriptDecodesToTheSamePacket() throws {
+        let queue = InMemoryHandoffQueue()
+        let (conversation, _) = try HandoffTests.talk(["查话费", "13800000001", "123456", "这个月为什么扣了20块\"/\\ 钱？", "转人工"], queue: queue)
+        let packet = try #require(conversation.packet)
+        #expect(packet.transcript.count >= 8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let reference = try HandoffPacket.decode(try encoder.encode(packet))
+        let fast = try HandoffPacket.decode(packet.encoded())
+        #expect(fast == reference)
+        #expect(fast.transcript == packet.transcript)
+    }
+
+    @Test func eventsReadBackMatchFoundationsReading() throws {
+        let queue = InMemoryHandoffQueue()
+        let (conversation, _) = try HandoffTests.talk(["我要查流量，号码13800000001", "123456", "人工"], queue: queue)
+        for event in conversation.history {
+            var bytes: [UInt8] = []
+            event.write(to: &bytes)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+            let line = event.record
+            #expect(line.role == object["role"] as? String)
+            #expect(line.text == object["text"] as? String)
+            #expect(line.seq == object["seq"] as? Int)
+            #expect(line.intent == object["intent"] as? String)
+            #expect(line.confidence == (object["confidence"] as? NSNumber)?.doubleValue)
+            #expect(line.slots == object["slots"] as? [String: String])
+            #expect(line.reasons == object["reasons"] as? [String])
+            #expect(line.cues?.frustration == ((object["cues"] as? [String: Any])?["frustration"] as? NSNumber)?.doubleValue)
+        }
+    }
+}
