@@ -313,6 +313,9 @@ final class LineProcess {
                 buffer.removeSubrange(buffer.startIndex...newline)
                 return String(decoding: line, as: UTF8.self)
             }
+            // Never block past the deadline on a process that says nothing.
+            var poller = pollfd(fd: output.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 else { return nil }
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty { return nil }
             buffer.append(chunk)
