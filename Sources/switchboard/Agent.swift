@@ -10,7 +10,7 @@ struct AgentCommand: ParsableCommand {
         commandName: "agent",
         abstract: "Work the human queue: sign in, list, claim, read, note, resolve, release, return.",
         subcommands: [Login.self, Logout.self, List.self, Claim.self, Show.self, Note.self, Resolve.self, Release.self,
-                      Return.self]
+                      Return.self, AgentConnect.self]
     )
 
     struct Login: ParsableCommand {
