@@ -6,7 +6,9 @@ import SwitchboardStore
 /// `switchboard bench`: classification throughput and latency on a generated workload.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure rule-set load time, classification throughput and latency percentiles."
+        abstract: "Measure rule-set load time, classification throughput and latency percentiles.",
+        discussion: "'bench serve' load-tests the socket server instead.",
+        subcommands: [BenchServe.self]
     )
 
     @OptionGroup var options: RuleOptions
