@@ -69,7 +69,7 @@ public struct QueueError: Error, CustomStringConvertible {
 /// a claim is one `UPDATE … WHERE status = 'waiting'` inside the write lock, so two agents racing
 /// for one ticket cannot both get it.
 public final class SQLiteHandoffQueue: HandoffQueue {
-    private let database: Database
+    let database: Database
     public let policy: HandoffPolicy
     /// An agent counts as signed in for this long after their last command or login.
     public var shift: TimeInterval = 12 * 3600

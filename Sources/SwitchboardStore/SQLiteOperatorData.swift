@@ -4,7 +4,7 @@ import SwitchboardCore
 /// The operator's account data in a SQLite file, answering exactly as `InMemoryOperatorData` does for the same data.
 /// One connection, so one owner: not `Sendable`, like the connection it holds.
 public final class SQLiteOperatorData: OperatorData {
-    private let database: Database
+    let database: Database
 
     /// Hears the detail when a read fails: `OperatorData` reads cannot throw, so they answer "nothing found" and the
     /// executable logs what this receives.

@@ -54,6 +54,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("metrics-interval"), help: "Seconds between metrics log lines (0: none).")
     var metricsInterval: Double = 10
 
+    @Option(help: "Event-loop threads (default: one per core).")
+    var threads: Int?
+
     @Option(help: "The transcript log to append to (default: transcripts/log/DATE.jsonl).")
     var log: String?
 
@@ -77,10 +80,15 @@ struct Serve: AsyncParsableCommand {
         let store: SQLiteOperatorData
         let queue: SQLiteHandoffQueue
         let transcripts: TranscriptLog
+        let checkpointer: WALCheckpointer
         do {
             store = try SQLiteOperatorData(path: options.db, ruleSet: ruleSet, now: Date())
             queue = try SQLiteHandoffQueue(path: options.db, policy: ruleSet.dialogue.handoff)
             transcripts = try TranscriptLog(path: log ?? TranscriptFile.defaultPath())
+            // Checkpoints run on a thread of their own, never inside a turn's commit.
+            try store.manualCheckpoints()
+            try queue.manualCheckpoints()
+            checkpointer = try WALCheckpointer(path: options.db)
         } catch {
             StandardError.write("switchboard serve: \(error)\n")
             throw ExitCode(1)
@@ -98,9 +106,12 @@ struct Serve: AsyncParsableCommand {
         configuration.resumeWindow = resumeWindow
         configuration.writeTimeout = writeTimeout
         configuration.metricsInterval = metricsInterval
+        configuration.threads = threads.map { max(1, $0) }
         let server = SwitchboardServer(configuration: configuration, rules: ruleSet, store: store, queue: queue,
                                        log: transcripts, logger: logger)
         let transcriptPath = transcripts.path
+        checkpointer.start()
+        defer { checkpointer.stop() }
         do {
             try await server.run { bound in
                 // Standard output carries this one line (scripts read the ports from it); the log goes to standard error.
