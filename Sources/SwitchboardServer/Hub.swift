@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     public var writeTimeout: Double = 30
     /// Seconds the server waits for connections to close when stopping.
     public var drainTimeout: Double = 5
+    /// Event-loop threads (nil: one per core).
+    public var threads: Int?
     /// Seconds between metrics log lines; 0 for none.
     public var metricsInterval: Double = 10
 

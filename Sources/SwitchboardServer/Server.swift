@@ -23,7 +23,7 @@ public final class SwitchboardServer: Sendable {
                 log: TranscriptLog, logger: Logger)
     {
         hub = Hub(configuration: configuration, rules: rules, store: store, queue: queue, log: log, logger: logger)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
     }
 
     public struct Bound: Sendable {
@@ -39,6 +39,9 @@ public final class SwitchboardServer: Sendable {
     public func run(ready: @Sendable (Bound) -> Void) async throws {
         let configuration = hub.configuration
         let logger = hub.logger
+        // Signals are caught before anyone can learn the ports: a SIGTERM sent right after the
+        // "listening" line must stop the server, not be lost.
+        let stop = Self.signals()
         let customers = try await listenForCustomers(port: configuration.port)
         let agents = try await listen(port: configuration.agentPort)
         let metrics = try await configuration.metricsPort.asyncMap { try await listen(port: $0) }
@@ -50,7 +53,6 @@ public final class SwitchboardServer: Sendable {
             "protocol": "\(configuration.wire.rawValue)", "metrics_port": "\(bound.metricsPort.map(String.init) ?? "-")",
         ])
         ready(bound)
-        let stop = Self.signals()
         let started = NIODeadline.now()
 
         await withDiscardingTaskGroup { tasks in

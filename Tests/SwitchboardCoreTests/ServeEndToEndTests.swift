@@ -25,7 +25,7 @@ import Testing
         client.send("再见")
         #expect(client.line() != nil)
         #expect(client.waitForClose(), "the server closes the connection after the goodbye")
-        server.stop()
+        #expect(server.stop() == 0, "a clean stop")
         let events = try server.events()
         let customer = events.filter { $0["role"] as? String == "customer" }
         #expect(customer.map { $0["text"] as? String } == ["查话费", "138****0001", "******", "再见"], "masked in the log")
@@ -50,7 +50,7 @@ import Testing
         #expect(end?["event"] as? String == "end")
         #expect(end?["outcome"] as? String == "resolved")
         #expect(client.waitForClose())
-        server.stop()
+        #expect(server.stop() == 0, "a clean stop")
         let start0 = try server.events().first
         #expect(start0?["customer"] as? String == "138****0001", "the start event names the (masked) customer")
     }
@@ -107,7 +107,7 @@ import Testing
         #expect(usage?["role"] as? String == "bot")
         #expect(usage?["state"] as? String != "handed_off")
 
-        server.stop()
+        #expect(server.stop() == 0, "a clean stop")
         let queue = try SQLiteHandoffQueue(path: server.db)
         #expect(try queue.ticket(ticket)?.status == .returned)
         let log = try queue.log(of: ticket)
@@ -160,7 +160,7 @@ import Testing
         #expect(left?["callback"] as? String == "138****0002")
         agent.send(#"{"cmd":"say","text":"还在吗"}"#)
         #expect((agent.jsons(until: { $0["event"] as? String == "error" }).last?["text"] as? String)?.contains("no longer connected") == true)
-        server.stop()
+        #expect(server.stop() == 0, "a clean stop")
         let queue = try SQLiteHandoffQueue(path: server.db)
         #expect(try queue.ticket(ticket)?.callbackPhone == "13800000002")
     }
@@ -190,7 +190,7 @@ import Testing
         _ = third.jsons(until: { $0["role"] as? String == "bot" })
         third.send(#"{"resume":"s-0000000000000000"}"#)
         #expect(third.json()?["code"] as? String == "resume_failed")
-        server.stop()
+        #expect(server.stop() == 0, "a clean stop")
         // The connection that resumed left no empty session behind.
         let sessions = Set(try server.events().compactMap { $0["session"] as? String })
         #expect(sessions.count == 2, "the resumed session and the third connection's, not the second's: \(sessions)")
@@ -216,7 +216,7 @@ import Testing
         #expect(greeting?["response"] as? String == "greeting", "你 arrived whole: \(String(describing: greeting))")
         client.send("{\"text\":\"查\\u0007话\\u0001费\"}")
         #expect(client.json()?["response"] as? String == "ask_phone", "control characters are spaces, not errors")
-        server.stop()
+        #expect(server.stop() == 0, "a clean stop")
         let customer = try server.events().filter { $0["role"] as? String == "customer" }
         #expect(customer.count == 2, "refused lines are not turns")
     }
@@ -281,7 +281,7 @@ import Testing
         reset.reset()
         let next = try LineSocket(port: server.port)
         #expect(next.line()?.contains("智能客服") == true)
-        server.stop()
+        #expect(server.stop() == 0, "a clean stop")
         let ends = try server.events().filter { $0["event"] as? String == "end" }
         #expect(ends.count == 3, "every session ended in the log")
     }
@@ -413,12 +413,20 @@ final class ServerProcess {
         guard port > 0, agentPort > 0 else { throw ServeTestError("server did not start: \(text)") }
     }
 
-    /// SIGTERM and wait; the exit status.
+    /// SIGTERM and wait; the exit status, or -1 when the server did not stop within 15 s (it is
+    /// then killed, so a hung shutdown fails the test instead of hanging the run).
     @discardableResult
     func stop() -> Int32 {
         if let status { return status }
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            status = -1
+            return -1
+        }
         status = process.terminationStatus
         return process.terminationStatus
     }
