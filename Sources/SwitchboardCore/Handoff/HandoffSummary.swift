@@ -21,6 +21,9 @@ public struct HandoffSummary {
 
     /// The packet for a session that has just been handed off. `events` is the masked transcript
     /// so far.
+    /// Customer messages re-read with explanations for a packet (the most recent ones).
+    public static let explainedTurns = 12
+
     public func packet(session: Session, events: [TranscriptEvent], store: any OperatorData, classifier: Classifier,
                        at now: Date) -> HandoffPacket
     {
@@ -69,15 +72,20 @@ public struct HandoffSummary {
             pending = HandoffPacket.Pending(intent: flow.intent.rawValue, awaiting: awaiting, filled: filled, missing: missing)
         }
         // Turns the bot could not use, as the customer said them (masked), with how they were read.
+        // The transcript may hold only the recent part of a long session: customer turn numbers
+        // count back from the session's last turn.
         let customerTurns = transcript.filter { $0.role == "customer" }
+        let firstTurn = session.turns - customerTurns.count + 1
         let failed = session.failedTurns.compactMap { turn -> HandoffPacket.FailedTurn? in
-            guard turn >= 1, turn <= customerTurns.count else { return nil }
-            let line = customerTurns[turn - 1]
+            guard turn >= firstTurn, turn <= session.turns, turn - firstTurn < customerTurns.count else { return nil }
+            let line = customerTurns[turn - firstTurn]
             return HandoffPacket.FailedTurn(turn: turn, text: line.text ?? "", intent: line.intent ?? "", confidence: line.confidence ?? 0)
         }
-        // Which rules read each message: classified again with explanations (only at a handoff).
+        // Which rules read each recent message: classified again with explanations (only at a
+        // handoff, and for the last `explainedTurns`: what an agent reads first).
         var fired: [String] = []
-        for (index, line) in customerTurns.enumerated() {
+        let explained = customerTurns.suffix(Self.explainedTurns)
+        for (offset, line) in explained.enumerated() {
             guard let text = line.text else { continue }
             let c = classifier.classify(text, explain: true)
             let hits = (c.explanation?.ruleHits ?? []).filter { $0.intent == c.intent }.prefix(3).map(\.rule)
@@ -86,7 +94,8 @@ public struct HandoffSummary {
             if !hits.isEmpty { parts.append("rules: " + hits.joined(separator: ", ")) }
             if !cues.isEmpty { parts.append("cues: " + cues.joined(separator: ", ")) }
             if let d = c.cues.dialect { parts.append("dialect: \(d.rawValue)") }
-            fired.append("turn \(index + 1): " + parts.joined(separator: "; "))
+            let turn = firstTurn + (customerTurns.count - explained.count) + offset
+            fired.append("turn \(turn): " + parts.joined(separator: "; "))
         }
         fired += session.rulesFired
         let cues = HandoffPacket.Cues(frustration: (session.frustration * 1000).rounded() / 1000,
