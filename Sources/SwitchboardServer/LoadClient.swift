@@ -48,12 +48,15 @@ public struct LoadReport: Sendable {
     public var acknowledged: [String: Int] = [:]
     /// Handoff tickets the server announced to a customer.
     public var tickets: [String] = []
+    /// New sessions while measuring: from starting to connect to the greeting.
+    public var greetingNanos: [UInt64] = []
 
     public var turnsPerSecond: Double { seconds > 0 ? Double(turns) / seconds : 0 }
 
-    public func percentile(_ p: Double) -> Double {
-        guard !latenciesNanos.isEmpty else { return 0 }
-        let sorted = latenciesNanos.sorted()
+    public func percentile(_ p: Double, of samples: [UInt64]? = nil) -> Double {
+        let samples = samples ?? latenciesNanos
+        guard !samples.isEmpty else { return 0 }
+        let sorted = samples.sorted()
         let index = min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)
         return Double(sorted[max(0, index)]) / 1e6
     }
@@ -95,6 +98,8 @@ final class LoadRecorder: @unchecked Sendable {
     var conversations = 0
     var acknowledged: [String: Int] = [:]
     var tickets: [String] = []
+    /// From starting to connect to the greeting, for sessions opened while measuring.
+    var greetings: [UInt64] = []
     var measuring = false
     init() { latencies.reserveCapacity(1 << 20) }
 }
@@ -119,6 +124,7 @@ final class LoadSessionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var due: NIODeadline?
     private var awaiting = false
     private var session: String?
+    private let connectStarted = NIODeadline.now()
     private var watchdog: RepeatedTask?
     private var handedOff = false
     private var sentAt: NIODeadline?
@@ -173,6 +179,7 @@ final class LoadSessionHandler: ChannelInboundHandler, @unchecked Sendable {
         guard isReply else { return }
         if !greeted {
             greeted = true
+            if recorder.measuring { recorder.greetings.append(UInt64(max(0, (NIODeadline.now() - connectStarted).nanoseconds))) }
             onGreeting()
             if !idle { schedule(context) }
             return
@@ -384,7 +391,7 @@ public enum LoadClient {
         for (loop, recorder) in zip(loops, recorders) {
             let part = try await loop.submit {
                 (recorder.turns, recorder.latencies, recorder.timeouts, recorder.errors, recorder.refused, recorder.conversations,
-                 recorder.acknowledged, recorder.tickets)
+                 recorder.acknowledged, recorder.tickets, recorder.greetings)
             }.get()
             report.turns += part.0
             report.latenciesNanos += part.1
@@ -394,6 +401,7 @@ public enum LoadClient {
             report.conversations += part.5
             report.acknowledged.merge(part.6) { $0 + $1 }
             report.tickets += part.7
+            report.greetingNanos += part.8
         }
         try? await group.shutdownGracefully()
         return report

@@ -36,6 +36,8 @@ struct BenchServe: AsyncParsableCommand {
     @Option(name: .customLong("handoff-every"), help: "Every Nth conversation asks for a person (0: never).") var handoffEvery = 20
     @Option(name: .customLong("turns-per-connection"), help: "Messages after which a session ends (at the end of its conversation) and a new connection starts one (0: sessions last the run).")
     var turnsPerConnection = 20
+    @Option(name: .customLong("server-threads"), help: "Event-loop threads of the server the bench starts. One by default: the load client needs the other core of a 2-core machine; 0 means one per core.")
+    var serverThreads = 1
     @Option(help: "Use a running server at HOST:PORT instead of starting one.") var connect: String?
     @Flag(help: "At the end, send SIGTERM under load, then check every acknowledged turn is in the transcript log and every acknowledged handoff in the queue.")
     var sigterm = false
@@ -69,7 +71,8 @@ struct BenchServe: AsyncParsableCommand {
             plan.host = String(parts[0])
             plan.port = port
         } else {
-            server = try SpawnedServer.start(options: options, wire: plan.wire, maxConnections: idle + sessions + 500)
+            server = try SpawnedServer.start(options: options, wire: plan.wire, maxConnections: idle + sessions + 500,
+                                             threads: serverThreads > 0 ? serverThreads : nil)
             plan.port = server!.port
         }
         let progress: @Sendable (String) -> Void = { StandardError.write("bench serve: \($0)\n") }
@@ -110,6 +113,9 @@ struct BenchServe: AsyncParsableCommand {
                 ("turns", .int(report.turns)), ("turns_per_s", .double(report.turnsPerSecond.rounded())),
                 ("p50_ms", .double(report.percentile(0.5))), ("p99_ms", .double(report.percentile(0.99))),
                 ("p999_ms", .double(report.percentile(0.999))), ("max_ms", .double(report.percentile(1))),
+                ("new_sessions", .int(report.greetingNanos.count)),
+                ("greeting_p50_ms", .double(report.percentile(0.5, of: report.greetingNanos))),
+                ("greeting_p99_ms", .double(report.percentile(0.99, of: report.greetingNanos))),
                 ("server_rss_mb", .double(Double(memory.rss) / 1_048_576)), ("server_peak_rss_mb", .double(Double(peak) / 1_048_576)),
                 ("server_cpu_cores", .double(memory.cpu / (measured + warmup))), ("client_cpu_cores", .double(memory.clientCPU / (measured + warmup))),
                 ("conversations", .int(report.conversations)), ("timeouts", .int(report.timeouts)), ("errors", .int(report.errors)),
@@ -130,6 +136,9 @@ struct BenchServe: AsyncParsableCommand {
             if server != nil {
                 print("  server memory         \(memory.rss / 1_048_576) MB resident, \(peak / 1_048_576) MB peak")
                 print("  CPU (cores)           server \(String(format: "%.2f", memory.cpu / (measured + warmup))), load client \(String(format: "%.2f", memory.clientCPU / (measured + warmup)))")
+            }
+            if !report.greetingNanos.isEmpty {
+                print("  new sessions          \(report.greetingNanos.count), connect to greeting p50 \(ms(report.percentile(0.5, of: report.greetingNanos)))  p99 \(ms(report.percentile(0.99, of: report.greetingNanos)))")
             }
             print("  conversations         \(report.conversations) finished; \(report.timeouts) timeouts, \(report.errors) errors, \(report.refused) refused")
             if let check {
@@ -207,7 +216,7 @@ struct SpawnedServer: @unchecked Sendable {
     var dbPath: String { folder + "/bench.sqlite" }
     var logPath: String { folder + "/transcripts.jsonl" }
 
-    static func start(options: RuleOptions, wire: WireProtocol, maxConnections: Int) throws -> SpawnedServer {
+    static func start(options: RuleOptions, wire: WireProtocol, maxConnections: Int, threads: Int?) throws -> SpawnedServer {
         let folder = NSTemporaryDirectory() + "switchboard-bench-\(getpid())"
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -216,7 +225,7 @@ struct SpawnedServer: @unchecked Sendable {
         process.arguments = ["serve", "--rules", options.rules, "--lexicons", options.lexicons, "--db", folder + "/bench.sqlite",
                              "--log", folder + "/transcripts.jsonl", "--port", "0", "--agent-port", "0", "--protocol", wire.rawValue,
                              "--max-connections", String(maxConnections), "--idle-timeout", "3600", "--metrics-interval", "0",
-                             "--log-level", "info"]
+                             "--log-level", "info"] + (threads.map { ["--threads", String($0)] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.standardError
