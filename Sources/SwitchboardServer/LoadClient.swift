@@ -185,6 +185,8 @@ final class LoadSessionHandler: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         guard awaiting, let sentDue = due else { return }
+        // The server's goodbye when it stops answers nothing: the message in flight was not taken.
+        if wire == .jsonl, Self.find(Self.closing, in: buffer.readableBytesView) != nil { return }
         awaiting = false
         let now = NIODeadline.now()
         if recorder.measuring {
@@ -201,6 +203,7 @@ final class LoadSessionHandler: ChannelInboundHandler, @unchecked Sendable {
     static let busy = Array(#""event":"busy""#.utf8)
     static let handoff = Array(#""event":"handoff""#.utf8)
     static let bot = Array(#""role":"bot""#.utf8)
+    static let closing = Array(#""response":"server_closing"#.utf8)
 
     static func find(_ needle: [UInt8], in view: ByteBufferView) -> Int? {
         view.withContiguousStorageIfAvailable { hay -> Int? in
