@@ -122,6 +122,9 @@ public final class SwitchboardServer: Sendable {
         do {
             let server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 4096)
+                // Up to 64 accepts per turn of the event loop (NIO's default is 4): a busy loop
+                // turns slowly, and new customers queued behind the listening socket.
+                .serverChannelOption(.maxMessagesPerRead, value: 64)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
