@@ -6,6 +6,7 @@ import Darwin
 import Foundation
 import NIOConcurrencyHelpers
 import SwitchboardCore
+import SwitchboardStore
 
 /// The server's transcript log: events are added to a buffer (microseconds, no disk on the turn's
 /// path) and a writer thread appends them in batches, every `interval` or sooner when the buffer
@@ -16,26 +17,19 @@ public final class TranscriptLog: @unchecked Sendable {
     public let path: String
     private let fd: Int32
     private let lock = NIOLock()
-    private let condition = NSCondition()
     private var pending: [UInt8] = []
-    private var stopping = false
-    private var writer: Thread?
-    private let interval: TimeInterval
+    private var writer: PeriodicThread?
     private let writeLock = NIOLock()
     public private(set) var failures = 0
 
     public init(path: String, interval: TimeInterval = 0.02) throws {
         self.path = path
-        self.interval = interval
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ServerError("cannot open transcript log \(path): \(String(cString: strerror(errno)))") }
         pending.reserveCapacity(1 << 16)
-        let thread = Thread { [weak self] in self?.run() }
-        thread.name = "transcript-log"
-        writer = thread
-        thread.start()
+        writer = PeriodicThread(name: "transcript-log", interval: interval) { [weak self] _ in self?.flush() }
     }
 
     deinit { close(fd) }
@@ -47,17 +41,6 @@ public final class TranscriptLog: @unchecked Sendable {
                 event.write(to: &pending)
                 pending.append(0x0A)
             }
-        }
-    }
-
-    private func run() {
-        while true {
-            condition.lock()
-            if !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
-            let done = stopping
-            condition.unlock()
-            flush()
-            if done { return }
         }
     }
 
@@ -86,10 +69,7 @@ public final class TranscriptLog: @unchecked Sendable {
 
     /// Flushes and stops the writer thread.
     public func stop() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
+        writer?.stop()
         flush()
     }
 }

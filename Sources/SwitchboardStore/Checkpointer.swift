@@ -9,9 +9,7 @@ import Foundation
 public final class WALCheckpointer: @unchecked Sendable {
     private let database: Database
     private let interval: TimeInterval
-    private let condition = NSCondition()
-    private var stopping = false
-    private var thread: Thread?
+    private var thread: PeriodicThread?
     public private(set) var failures = 0
 
     public init(path: String, interval: TimeInterval = 0.5) throws(StoreError) {
@@ -19,21 +17,11 @@ public final class WALCheckpointer: @unchecked Sendable {
         self.interval = interval
     }
 
+    /// Checkpoints every `interval` without blocking writers; the last one, at `stop()`,
+    /// truncates the log.
     public func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "wal-checkpoint"
-        self.thread = thread
-        thread.start()
-    }
-
-    private func run() {
-        while true {
-            condition.lock()
-            if !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
-            let done = stopping
-            condition.unlock()
-            checkpoint(done ? "TRUNCATE" : "PASSIVE")
-            if done { return }
+        thread = PeriodicThread(name: "wal-checkpoint", interval: interval) { [self] last in
+            checkpoint(last ? "TRUNCATE" : "PASSIVE")
         }
     }
 
@@ -46,13 +34,7 @@ public final class WALCheckpointer: @unchecked Sendable {
     }
 
     /// A last checkpoint, then the thread ends (call when the server has stopped writing).
-    public func stop() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
-        while thread?.isFinished == false { usleep(1000) }
-    }
+    public func stop() { thread?.stop() }
 }
 
 extension SQLiteHandoffQueue {

@@ -46,7 +46,7 @@ struct WireTests {
         #expect(LineText.decode(ByteBuffer(string: "plain")) == .success("plain"))
     }
 
-    @Test func customerLinesAreReadWithoutFoundationWhenFlat() throws {
+    @Test func customerLinesAreRead() throws {
         let parsed = try CustomerLine.parse(#"{"text":"他说\"你好\"\n\u4f60\ud83d\ude00","customer":"13800000001"}"#).get()
         #expect(parsed.text == "他说\"你好\"\n你😀")
         #expect(parsed.customer == "13800000001")

@@ -1,8 +1,8 @@
-/// A small JSON reader for the shapes Switchboard writes itself (transcript events): objects,
-/// arrays, strings, numbers, booleans, null. Several times faster than Foundation's parser for
-/// short objects, which matters when a handoff reads back every event of a conversation.
-enum JSONReader {
-    indirect enum Value {
+/// A small JSON reader: objects, arrays, strings, numbers, booleans, null. Several times faster
+/// than Foundation's parser for short objects, which matters when a handoff reads back every
+/// event of a conversation and when the server reads every line a channel sends.
+public enum JSONReader {
+    public indirect enum Value: Sendable {
         case null
         case bool(Bool)
         case number(Double, isInteger: Bool)
@@ -10,22 +10,22 @@ enum JSONReader {
         case array([Value])
         case object([String: Value])
 
-        var string: String? { if case .string(let s) = self { return s } else { return nil } }
-        var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
-        var double: Double? { if case .number(let d, _) = self { return d } else { return nil } }
-        var int: Int? {
+        public var string: String? { if case .string(let s) = self { return s } else { return nil } }
+        public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+        public var double: Double? { if case .number(let d, _) = self { return d } else { return nil } }
+        public var int: Int? {
             if case .number(let d, let isInteger) = self, isInteger, let i = Int(exactly: d) { return i }
             return nil
         }
-        var object: [String: Value]? { if case .object(let o) = self { return o } else { return nil } }
-        var strings: [String]? {
+        public var object: [String: Value]? { if case .object(let o) = self { return o } else { return nil } }
+        public var strings: [String]? {
             guard case .array(let items) = self else { return nil }
             let values = items.compactMap(\.string)
             return values.count == items.count ? values : nil
         }
     }
 
-    static func parse(_ bytes: [UInt8]) -> Value? {
+    public static func parse(_ bytes: [UInt8]) -> Value? {
         bytes.withUnsafeBufferPointer { buffer in
             var reader = Cursor(buffer: buffer)
             guard let value = reader.value() else { return nil }
