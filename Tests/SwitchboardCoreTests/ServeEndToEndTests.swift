@@ -165,6 +165,73 @@ import Testing
         #expect(try queue.ticket(ticket)?.callbackPhone == "13800000002")
     }
 
+    @Test func anAgentWhoDisconnectsPutsTheCustomerBackInTheQueue() throws {
+        let server = try ServerProcess(["--protocol", "jsonl"])
+        defer { server.stop() }
+        let agent = try LineSocket(port: server.agentPort)
+        agent.send(#"{"cmd":"login","name":"Cai","skills":["zh"]}"#)
+        let customer = try LineSocket(port: server.port)
+        _ = customer.jsons(until: { $0["role"] as? String == "bot" })
+        customer.send(#"{"text":"转人工"}"#)
+        let ticket = try #require(customer.jsons(until: { $0["role"] as? String == "bot" })
+            .first(where: { $0["event"] as? String == "handoff" })?["ticket"] as? String)
+        agent.send(#"{"cmd":"claim"}"#)
+        #expect(agent.jsons(until: { $0["event"] as? String == "claimed" }).last?["ticket"] as? String == ticket)
+        #expect(customer.jsons(until: { $0["role"] as? String == "bot" }).last?["response"] as? String == "agent_joined")
+        agent.reset()
+        let told = customer.jsons(until: { $0["role"] as? String == "bot" }).last
+        #expect(told?["response"] as? String == "agent_gone", "the customer hears the agent left")
+        #expect((told?["text"] as? String)?.contains(ticket) == true)
+        // The next agent finds the ticket waiting again.
+        let next = try LineSocket(port: server.agentPort)
+        next.send(#"{"cmd":"login","name":"Dai","skills":["zh"]}"#)
+        let queue = next.jsons(until: { $0["event"] as? String == "queue" }).last
+        #expect((queue?["tickets"] as? [[String: Any]])?.first?["ticket"] as? String == ticket)
+    }
+
+    @Test func whatAnAgentSaidWhileTheCustomerWasAwayArrivesOnResume() throws {
+        let server = try ServerProcess(["--protocol", "jsonl"])
+        defer { server.stop() }
+        let agent = try LineSocket(port: server.agentPort)
+        agent.send(#"{"cmd":"login","name":"Eve","skills":["zh"]}"#)
+        let first = try LineSocket(port: server.port)
+        let session = try #require(first.json()?["session"] as? String)
+        _ = first.json()
+        first.send(#"{"text":"转人工"}"#)
+        _ = first.jsons(until: { $0["role"] as? String == "bot" })
+        agent.send(#"{"cmd":"claim"}"#)
+        _ = agent.jsons(until: { $0["event"] as? String == "claimed" })
+        _ = first.jsons(until: { $0["role"] as? String == "bot" })
+        first.reset()
+        #expect(agent.jsons(until: { $0["event"] as? String == "customer_disconnected" }).isEmpty == false)
+        agent.send(#"{"cmd":"say","text":"我先帮您查一下，稍等"}"#)
+        _ = agent.jsons(until: { $0["event"] as? String == "sent" })
+        let second = try LineSocket(port: server.port)
+        _ = second.jsons(until: { $0["role"] as? String == "bot" })
+        second.send(#"{"resume":"\#(session)"}"#)
+        let back = second.jsons(until: { $0["role"] as? String == "agent" })
+        #expect(back.first?["event"] as? String == "resumed")
+        #expect(back.last?["text"] as? String == "我先帮您查一下，稍等", "the missed message is delivered")
+        #expect(agent.jsons(until: { $0["event"] as? String == "customer_back" }).isEmpty == false)
+    }
+
+    @Test func theMetricsPageCountsWhatHappened() throws {
+        let server = try ServerProcess(["--metrics-port", "0"])
+        defer { server.stop() }
+        let client = try LineSocket(port: server.port)
+        _ = client.line()
+        client.send("查话费")
+        _ = client.line()
+        client.sendBytes([0xFF, 0x0A])
+        _ = client.line()
+        let page = try LineSocket(port: server.metricsPort)
+        let lines = page.lines(until: { $0.hasPrefix("switchboard_resident_bytes") })
+        #expect(lines.first == "HTTP/1.0 200 OK\r")
+        #expect(lines.contains("switchboard_sessions_open 1"))
+        #expect(lines.contains("switchboard_turns_total 1"))
+        #expect(lines.contains("switchboard_lines_rejected_total 1"))
+    }
+
     @Test func aDroppedJSONLSessionResumesWhereItWas() throws {
         let server = try ServerProcess(["--protocol", "jsonl"])
         defer { server.stop() }
@@ -383,6 +450,7 @@ final class ServerProcess {
     let folder: URL
     let port: Int
     let agentPort: Int
+    let metricsPort: Int
     var db: String { folder.appendingPathComponent("serve.sqlite").path }
     var log: String { folder.appendingPathComponent("transcripts.jsonl").path }
     private var status: Int32?
@@ -410,6 +478,7 @@ final class ServerProcess {
         }
         port = number(after: "customers on 127.0.0.1:")
         agentPort = number(after: "agents on 127.0.0.1:")
+        metricsPort = number(after: "metrics on 127.0.0.1:")
         guard port > 0, agentPort > 0 else { throw ServeTestError("server did not start: \(text)") }
     }
 
