@@ -42,9 +42,11 @@ public final class SwitchboardServer: Sendable {
         // Signals are caught before anyone can learn the ports: a SIGTERM sent right after the
         // "listening" line must stop the server, not be lost.
         let stop = Self.signals()
-        let customers = try await listenForCustomers(port: configuration.port)
-        let agents = try await listen(port: configuration.agentPort)
-        let metrics = try await configuration.metricsPort.asyncMap { try await listen(port: $0) }
+        let customers = try await Self.retryingAnyPort(configuration.port) { try await self.listenForCustomers(port: $0) }
+        let agents = try await Self.retryingAnyPort(configuration.agentPort) { try await self.listen(port: $0) }
+        let metrics = try await configuration.metricsPort.asyncMap { port in
+            try await Self.retryingAnyPort(port) { try await self.listen(port: $0) }
+        }
         let bound = Bound(port: customers.server.localAddress?.port ?? configuration.port,
                           agentPort: agents.channel.localAddress?.port ?? configuration.agentPort,
                           metricsPort: metrics?.channel.localAddress?.port)
@@ -164,6 +166,20 @@ public final class SwitchboardServer: Sendable {
                 }
         } catch {
             throw ServerError("cannot listen on \(hub.configuration.host):\(port): \(error)")
+        }
+    }
+
+    /// Port 0 asks the kernel for a free port; under many outgoing connections it can hand out one
+    /// that `listen` then finds taken (seen while a load test ran beside the tests). Asked again.
+    static func retryingAnyPort<T>(_ port: Int, _ body: (Int) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body(port)
+            } catch {
+                attempt += 1
+                guard port == 0, attempt < 5 else { throw error }
+            }
         }
     }
 

@@ -463,7 +463,10 @@ final class ServerProcess {
                              "--log", folder.appendingPathComponent("transcripts.jsonl").path, "--log-level", "warning"] + extra
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        // The server's log, for the message when it does not start.
+        let errURL = folder.appendingPathComponent("stderr.log")
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errURL)
         try process.run()
         var line = Data()
         while true {
@@ -479,7 +482,11 @@ final class ServerProcess {
         port = number(after: "customers on 127.0.0.1:")
         agentPort = number(after: "agents on 127.0.0.1:")
         metricsPort = number(after: "metrics on 127.0.0.1:")
-        guard port > 0, agentPort > 0 else { throw ServeTestError("server did not start: \(text)") }
+        guard port > 0, agentPort > 0 else {
+            process.waitUntilExit()
+            let log = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            throw ServeTestError("server did not start (exit \(process.terminationStatus)): \(text) \(log.suffix(2000))")
+        }
     }
 
     /// SIGTERM and wait; the exit status, or -1 when the server did not stop within 15 s (it is
