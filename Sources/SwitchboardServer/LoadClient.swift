@@ -50,6 +50,8 @@ public struct LoadReport: Sendable {
     public var tickets: [String] = []
     /// New sessions while measuring: from starting to connect to the greeting.
     public var greetingNanos: [UInt64] = []
+    /// The part of that before the connection was up (TCP connect as the client saw it).
+    public var connectNanos: [UInt64] = []
 
     public var turnsPerSecond: Double { seconds > 0 ? Double(turns) / seconds : 0 }
 
@@ -100,6 +102,7 @@ final class LoadRecorder: @unchecked Sendable {
     var tickets: [String] = []
     /// From starting to connect to the greeting, for sessions opened while measuring.
     var greetings: [UInt64] = []
+    var connects: [UInt64] = []
     var measuring = false
     init() { latencies.reserveCapacity(1 << 20) }
 }
@@ -147,7 +150,10 @@ final class LoadSessionHandler: ChannelInboundHandler, @unchecked Sendable {
         self.onClose = onClose
     }
 
+    private var activeAt = NIODeadline.now()
+
     func channelActive(context: ChannelHandlerContext) {
+        activeAt = .now()
         // One check every two seconds for an answer that never came (not a timer per message).
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(2), delay: .seconds(2)) { _ in
@@ -179,7 +185,10 @@ final class LoadSessionHandler: ChannelInboundHandler, @unchecked Sendable {
         guard isReply else { return }
         if !greeted {
             greeted = true
-            if recorder.measuring { recorder.greetings.append(UInt64(max(0, (NIODeadline.now() - connectStarted).nanoseconds))) }
+            if recorder.measuring {
+                recorder.greetings.append(UInt64(max(0, (NIODeadline.now() - connectStarted).nanoseconds)))
+                recorder.connects.append(UInt64(max(0, (activeAt - connectStarted).nanoseconds)))
+            }
             onGreeting()
             if !idle { schedule(context) }
             return
@@ -394,7 +403,7 @@ public enum LoadClient {
         for (loop, recorder) in zip(loops, recorders) {
             let part = try await loop.submit {
                 (recorder.turns, recorder.latencies, recorder.timeouts, recorder.errors, recorder.refused, recorder.conversations,
-                 recorder.acknowledged, recorder.tickets, recorder.greetings)
+                 recorder.acknowledged, recorder.tickets, recorder.greetings, recorder.connects)
             }.get()
             report.turns += part.0
             report.latenciesNanos += part.1
@@ -405,6 +414,7 @@ public enum LoadClient {
             report.acknowledged.merge(part.6) { $0 + $1 }
             report.tickets += part.7
             report.greetingNanos += part.8
+            report.connectNanos += part.9
         }
         try? await group.shutdownGracefully()
         return report

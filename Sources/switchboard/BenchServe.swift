@@ -138,7 +138,8 @@ struct BenchServe: AsyncParsableCommand {
                 print("  CPU (cores)           server \(String(format: "%.2f", memory.cpu / (measured + warmup))), load client \(String(format: "%.2f", memory.clientCPU / (measured + warmup)))")
             }
             if !report.greetingNanos.isEmpty {
-                print("  new sessions          \(report.greetingNanos.count), connect to greeting p50 \(ms(report.percentile(0.5, of: report.greetingNanos)))  p99 \(ms(report.percentile(0.99, of: report.greetingNanos)))")
+                print("  new sessions          \(report.greetingNanos.count), connect to greeting p50 \(ms(report.percentile(0.5, of: report.greetingNanos)))  p99 \(ms(report.percentile(0.99, of: report.greetingNanos)))"
+                      + " (connected after p50 \(ms(report.percentile(0.5, of: report.connectNanos)))  p99 \(ms(report.percentile(0.99, of: report.connectNanos))))")
             }
             print("  conversations         \(report.conversations) finished; \(report.timeouts) timeouts, \(report.errors) errors, \(report.refused) refused")
             if let check {
