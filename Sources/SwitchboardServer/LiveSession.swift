@@ -44,7 +44,6 @@ final class LiveSession: @unchecked Sendable {
     }
 
     var isClosed: Bool { lock.withLock { closed } }
-    var ticket: String? { lock.withLock { conversation.session.ticket } }
 
     // MARK: The customer's side
 
@@ -106,11 +105,6 @@ final class LiveSession: @unchecked Sendable {
             write(endLocked())
             closeConnection()
         }
-    }
-
-    /// Cuts the connection (the server is stopping and the client does not read).
-    func cut() {
-        lock.withLock { closeConnection() }
     }
 
     /// A notice that is not a turn (a refused line): written, not logged.
