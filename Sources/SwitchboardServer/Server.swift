@@ -115,6 +115,19 @@ public final class SwitchboardServer: Sendable {
         try? await group.shutdownGracefully()
     }
 
+    /// The listening options every port shares.
+    private func bootstrap() -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 4096)
+            // Up to 64 accepts per turn of the event loop (NIO's default is 4): a busy loop turns
+            // slowly, and new customers queued behind the listening socket.
+            .serverChannelOption(.maxMessagesPerRead, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
+    }
+
     /// Customers' connections are set up on their event loop as they are accepted (handlers
     /// only, no task hop), and handed to the accept loop, which gives each its child task.
     private func listenForCustomers(port: Int) async throws -> (server: any Channel, accepted: AsyncStream<any Channel>) {
@@ -122,15 +135,7 @@ public final class SwitchboardServer: Sendable {
         let hub = self.hub
         let (accepted, continuation) = AsyncStream<any Channel>.makeStream()
         do {
-            let server = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 4096)
-                // Up to 64 accepts per turn of the event loop (NIO's default is 4): a busy loop
-                // turns slowly, and new customers queued behind the listening socket.
-                .serverChannelOption(.maxMessagesPerRead, value: 64)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .childChannelOption(.allowRemoteHalfClosure, value: true)
-                .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
+            let server = try await bootstrap()
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         // A client that does not read its answers is not read from either: its
@@ -152,12 +157,7 @@ public final class SwitchboardServer: Sendable {
     private func listen(port: Int) async throws -> NIOAsyncChannel<Connection, Never> {
         let maxLine = hub.configuration.maxLineBytes
         do {
-            return try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 4096)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .childChannelOption(.allowRemoteHalfClosure, value: true)
-                .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
+            return try await bootstrap()
                 .bind(host: hub.configuration.host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(maxLength: maxLine)))
