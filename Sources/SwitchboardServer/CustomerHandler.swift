@@ -35,6 +35,7 @@ final class CustomerHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let session, !ended else { return }
+        let started = NIODeadline.now()
         let line: ByteBuffer
         switch unwrapInboundIn(data) {
         case .tooLong(let bytes):
@@ -82,9 +83,7 @@ final class CustomerHandler: ChannelInboundHandler, @unchecked Sendable {
             }
         }
         if text.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-        let started = NIODeadline.now()
-        defer { hub.metrics.turnTook(nanoseconds: (NIODeadline.now() - started).nanoseconds) }
-        switch session.customerSaid(text, customer: customer, pool: hub.classifiers) {
+        switch session.customerSaid(text, customer: customer, pool: hub.classifiers, started: started) {
         case .closed, .ended:
             ended = true
         case .answered:

@@ -44,17 +44,15 @@ final class Metrics: @unchecked Sendable {
     /// powers of two microseconds: enough for percentiles without keeping every sample.
     private var buckets = [Int](repeating: 0, count: 32)
 
-    func turn(handoff: Bool) {
+    /// A turn answered, how long it took, whether it handed off: one lock per turn.
+    func turn(handoff: Bool, nanoseconds: Int64) {
+        let micros = max(1, Int(nanoseconds / 1000))
+        let bucket = min(31, Int.bitWidth - micros.leadingZeroBitCount)
         lock.withLock {
             turns += 1
             if handoff { handoffs += 1 }
+            buckets[bucket] += 1
         }
-    }
-
-    func turnTook(nanoseconds: Int64) {
-        let micros = max(1, Int(nanoseconds / 1000))
-        let bucket = min(31, Int.bitWidth - micros.leadingZeroBitCount)
-        lock.withLock { buckets[bucket] += 1 }
     }
 
     /// The upper bound (µs) of the bucket holding the `p` quantile of turn times.

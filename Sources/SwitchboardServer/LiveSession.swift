@@ -66,7 +66,8 @@ final class LiveSession: @unchecked Sendable {
     }
 
     /// One message from the customer: understood, answered, logged, and passed to a live agent.
-    func customerSaid(_ text: String, customer: String?, pool: ClassifierPool) -> LineOutcome {
+    /// `started` is when the line was read, for the server's turn-time figures.
+    func customerSaid(_ text: String, customer: String?, pool: ClassifierPool, started: NIODeadline) -> LineOutcome {
         lock.withLock {
             guard !closed else { return .closed }
             lastActivity = .now()
@@ -79,7 +80,6 @@ final class LiveSession: @unchecked Sendable {
                 return conversation.receive(text)
             }
             hub.log.append(result.events)
-            hub.metrics.turn(handoff: result.handedOff)
             var out = render(result)
             let session = conversation.session
             if result.handedOff, let ticket = session.ticket { hub.ticketOpened(ticket, by: self) }
@@ -87,6 +87,7 @@ final class LiveSession: @unchecked Sendable {
                 agent?.customerSaid(said.maskedText ?? "", ticket: session.ticket ?? "")
                 if wire == .jsonl { out += Self.systemEvent("delivered", session: id) }
             }
+            defer { hub.metrics.turn(handoff: result.handedOff, nanoseconds: (NIODeadline.now() - started).nanoseconds) }
             if result.ended || session.ended {
                 out += endLocked()
                 write(out)
