@@ -8,11 +8,12 @@ import NIOConcurrencyHelpers
 import SwitchboardCore
 import SwitchboardStore
 
-/// The server's transcript log: events are added to a buffer (microseconds, no disk on the turn's
-/// path) and a writer thread appends them in batches, every `interval` or sooner when the buffer
-/// fills. `flush()` writes everything added so far; the server calls it when it stops, so every
-/// event of an acknowledged turn reaches the file. O_APPEND keeps lines whole when other
-/// processes (`chat`) share the file.
+/// The transcript log (JSON Lines, append-only). With an `interval` (the server), events are
+/// added to a buffer (microseconds, no disk on the turn's path) and a writer thread appends them
+/// in batches; `flush()` writes everything added so far, and the server calls it when it stops, so
+/// every event of an acknowledged turn reaches the file. Without one (`chat`), each `append` is
+/// written at once, before the customer sees the reply: even `kill -9` then loses nothing
+/// acknowledged. O_APPEND keeps lines whole when several processes share the file.
 public final class TranscriptLog: @unchecked Sendable {
     public let path: String
     private let fd: Int32
@@ -22,14 +23,21 @@ public final class TranscriptLog: @unchecked Sendable {
     private let writeLock = NIOLock()
     public private(set) var failures = 0
 
-    public init(path: String, interval: TimeInterval = 0.02) throws {
+    /// The default log: `transcripts/log/YYYY-MM-DD.jsonl` (UTC date), git-ignored.
+    public static func defaultPath(now: Date = Date()) -> String {
+        "transcripts/log/\(TranscriptEvent.timestamp(now).prefix(10)).jsonl"
+    }
+
+    public init(path: String, interval: TimeInterval? = 0.02) throws {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ServerError("cannot open transcript log \(path): \(String(cString: strerror(errno)))") }
         pending.reserveCapacity(1 << 16)
-        writer = PeriodicThread(name: "transcript-log", interval: interval) { [weak self] _ in self?.flush() }
+        if let interval {
+            writer = PeriodicThread(name: "transcript-log", interval: interval) { [weak self] _ in self?.flush() }
+        }
     }
 
     deinit { close(fd) }
@@ -42,6 +50,7 @@ public final class TranscriptLog: @unchecked Sendable {
                 pending.append(0x0A)
             }
         }
+        if writer == nil { flush() }
     }
 
     /// Writes everything appended so far; returns when it is with the kernel.
@@ -56,7 +65,7 @@ public final class TranscriptLog: @unchecked Sendable {
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 {
                     failures += 1
-                    FileHandle.standardError.write("switchboard serve: cannot write transcript log \(path): \(String(cString: strerror(errno)))\n".data(using: .utf8)!)
+                    FileHandle.standardError.write("switchboard: cannot write transcript log \(path): \(String(cString: strerror(errno)))\n".data(using: .utf8)!)
                     // Kept for the next attempt rather than dropped.
                     lock.withLock { pending.insert(contentsOf: batch[offset...], at: 0) }
                     return

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchboardCore
+import SwitchboardServer
 import SwitchboardStore
 
 /// `switchboard chat`: one conversation on standard input and output.
@@ -35,9 +36,10 @@ struct Chat: ParsableCommand {
         let ruleSet = try options.loadRuleSet()
         let store = try options.openStore(ruleSet)
         let queue = try options.openQueue(ruleSet)
-        let logFile: TranscriptFile
+        let logFile: TranscriptLog
         do {
-            logFile = try TranscriptFile(path: log ?? TranscriptFile.defaultPath())
+            // Written at each append, before the reply is shown.
+            logFile = try TranscriptLog(path: log ?? TranscriptLog.defaultPath(), interval: nil)
         } catch {
             StandardError.write("switchboard chat: \(error)\n")
             throw ExitCode(1)

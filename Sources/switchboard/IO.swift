@@ -85,3 +85,9 @@ final class LineReader {
         }
     }
 }
+
+/// A failure with a message for the person at the terminal.
+struct ValidationFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

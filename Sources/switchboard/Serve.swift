@@ -84,7 +84,7 @@ struct Serve: AsyncParsableCommand {
         do {
             store = try SQLiteOperatorData(path: options.db, ruleSet: ruleSet, now: Date())
             queue = try SQLiteHandoffQueue(path: options.db, policy: ruleSet.dialogue.handoff)
-            transcripts = try TranscriptLog(path: log ?? TranscriptFile.defaultPath())
+            transcripts = try TranscriptLog(path: log ?? TranscriptLog.defaultPath())
             // Checkpoints run on a thread of their own, never inside a turn's commit.
             try store.manualCheckpoints()
             try queue.manualCheckpoints()
