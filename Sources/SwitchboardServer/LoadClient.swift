@@ -7,6 +7,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import SwitchboardCore
 
 /// The load client behind `switchboard bench serve`: many concurrent sessions, each playing
 /// scripted conversations at a set pace (open loop: a late answer delays nothing but itself, and
@@ -272,9 +273,9 @@ final class LoadSessionHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         let text = script.lines[next]
         if wire == .jsonl {
-            var json: [UInt8] = []
-            JSONValueLite.object(text: text, customer: sent == 0 ? script.customer : nil, into: &json)
-            out = String(decoding: json, as: UTF8.self)
+            var fields: [(String, JSONValue)] = [("text", .string(text))]
+            if sent == 0, let customer = script.customer { fields.append(("customer", .string(customer))) }
+            out = JSONValue.object(fields).serialized()
         } else {
             out = text
         }
@@ -296,23 +297,6 @@ final class LoadSessionHandler: ChannelInboundHandler, @unchecked Sendable {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         recorder.errors += 1
         context.close(promise: nil)
-    }
-}
-
-/// Just enough JSON for the client's lines (no Foundation on the hot path).
-enum JSONValueLite {
-    static func object(text: String, customer: String?, into out: inout [UInt8]) {
-        out += Array("{\"text\":\"".utf8)
-        for byte in text.utf8 {
-            switch byte {
-            case 0x22: out += [0x5C, 0x22]
-            case 0x5C: out += [0x5C, 0x5C]
-            default: out.append(byte)
-            }
-        }
-        out.append(0x22)
-        if let customer { out += Array(",\"customer\":\"\(customer)\"".utf8) }
-        out.append(0x7D)
     }
 }
 
