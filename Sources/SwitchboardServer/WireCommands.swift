@@ -52,30 +52,28 @@ enum AgentCommand: Equatable {
     case logout
 
     static func parse(_ line: String) -> AgentCommand? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-            let cmd = object["cmd"] as? String
-        else { return nil }
-        let ticket = object["ticket"] as? String
+        guard let object = JSONReader.parse(Array(line.utf8))?.object, let cmd = object["cmd"]?.string else { return nil }
+        let ticket = object["ticket"]?.string
         switch cmd {
         case "login":
-            guard let name = object["name"] as? String, !name.isEmpty, name.count <= 64 else { return nil }
+            guard let name = object["name"]?.string, !name.isEmpty, name.count <= 64 else { return nil }
             let skills: [String]
-            if let list = object["skills"] as? [String] {
+            if let list = object["skills"]?.strings {
                 skills = list
-            } else if let text = object["skills"] as? String {
+            } else if let text = object["skills"]?.string {
                 skills = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             } else {
                 return nil
             }
             return .login(name: name, skills: skills)
-        case "list": return .list(all: object["all"] as? Bool ?? false)
+        case "list": return .list(all: object["all"]?.bool ?? false)
         case "claim": return .claim(ticket: ticket)
         case "show": return .show(ticket: ticket)
         case "say":
-            guard let text = object["text"] as? String, !text.isEmpty else { return nil }
+            guard let text = object["text"]?.string, !text.isEmpty else { return nil }
             return .say(text)
         case "return": return .handBack
-        case "resolve": return .resolve(note: object["note"] as? String)
+        case "resolve": return .resolve(note: object["note"]?.string)
         case "release": return .release
         case "logout": return .logout
         default: return nil
