@@ -58,7 +58,7 @@ public final class Conversation {
 
     private func remember(_ events: [TranscriptEvent]) {
         history += events
-        if history.count > Self.historyLimit + 20 { history.removeFirst(history.count - Self.historyLimit) }
+        history.keepLast(Self.historyLimit, slack: 20)
     }
 
     private func nextSeq() -> Int {

@@ -116,9 +116,7 @@ public struct Session: Sendable, Equatable {
     /// (or make its handoff packet grow) without end. Each entry carries its turn number.
     public static let recentLimit = 100
 
-    static func keepRecent<T>(_ list: inout [T]) {
-        if list.count > recentLimit + 50 { list.removeFirst(list.count - recentLimit) }
-    }
+    static func keepRecent<T>(_ list: inout [T]) { list.keepLast(recentLimit, slack: 50) }
 
     /// The outcome if the session ended now.
     public var outcome: Outcome {
@@ -160,4 +158,12 @@ public enum Effect: Sendable, Equatable {
     case handOff
     /// The customer said goodbye.
     case end
+}
+
+extension Array {
+    /// Drops the oldest elements once there are more than `limit + slack`, keeping the last
+    /// `limit` (trimmed in steps, not on every append).
+    mutating func keepLast(_ limit: Int, slack: Int) {
+        if count > limit + slack { removeFirst(count - limit) }
+    }
 }
