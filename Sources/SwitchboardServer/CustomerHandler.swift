@@ -20,7 +20,7 @@ final class CustomerHandler: ChannelInboundHandler, @unchecked Sendable {
         let wire = hub.configuration.wire
         guard hub.admit(channel) else {
             hub.metrics.refusedConnection()
-            let text = "Sorry, all our chat lines are busy. Please try again in a few minutes. 抱歉，在线客服繁忙，请稍后再试。"
+            let text = hub.busyMessage
             let bytes: [UInt8] = wire == .jsonl
                 ? LiveSession.systemEvent("busy", session: "", extra: [("text", .string(text))]) : Array((text + "\n").utf8)
             context.writeAndFlush(NIOAny(channel.allocator.buffer(bytes: bytes))).whenComplete { _ in channel.close(promise: nil) }
@@ -40,14 +40,14 @@ final class CustomerHandler: ChannelInboundHandler, @unchecked Sendable {
         switch unwrapInboundIn(data) {
         case .tooLong(let bytes):
             hub.metrics.rejectedLine()
-            session.notify("line_too_long", "message too long (\(bytes) bytes; the limit is \(hub.configuration.maxLineBytes)); please send it in shorter parts")
+            session.notify("line_too_long", response: "line_too_long", ["bytes": String(bytes), "limit": String(hub.configuration.maxLineBytes)])
             return
         case .line(let buffer):
             line = buffer
         }
         guard case .success(let decoded) = LineText.decode(line) else {
             hub.metrics.rejectedLine()
-            session.notify("invalid_utf8", "message is not valid UTF-8 text; it was not read")
+            session.notify("invalid_utf8", response: "line_not_utf8")
             return
         }
         lines += 1

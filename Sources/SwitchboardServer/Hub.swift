@@ -110,9 +110,24 @@ final class Hub: @unchecked Sendable {
         self.queue = SharedQueue(queue, lock: database)
         self.log = log
         self.logger = logger
+        busyMessage = bothLanguages("connection_busy", [:])
     }
 
     // MARK: Connections and sessions
+
+    /// A response in both languages, the session's first: said where the bot cannot yet know
+    /// which one the customer reads (a refused line, a full server).
+    func bothLanguages(_ key: String, _ values: [String: String], first session: Session? = nil) -> String {
+        let primary = session?.language ?? engine.rules.defaultLanguage
+        return ([primary] + Language.allCases.filter { $0 != primary }).map { language in
+            var speaker = session ?? Session(id: "-", language: language)
+            speaker.language = language
+            return engine.render(key, values, for: speaker)
+        }.joined(separator: " / ")
+    }
+
+    /// What a client beyond `maxConnections` is told.
+    private(set) var busyMessage = ""
 
     /// Counts a new connection in, or refuses it when the server is full or stopping.
     func admit(_ channel: any Channel) -> Bool {

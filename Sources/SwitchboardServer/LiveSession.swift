@@ -108,6 +108,12 @@ final class LiveSession: @unchecked Sendable {
         }
     }
 
+    /// A refused line, told in the customer's words (responses.yaml): written, not logged.
+    func notify(_ code: String, response key: String, _ values: [String: String] = [:]) {
+        let message = lock.withLock { hub.bothLanguages(key, values, first: conversation.session) }
+        notify(code, message)
+    }
+
     /// A notice that is not a turn (a refused line): written, not logged.
     func notify(_ code: String, _ message: String) {
         lock.withLock {

@@ -134,7 +134,7 @@ public struct DialogueData: Sendable {
     public static let requiredResponses: [String] = [
         "greeting", "help", "thanks", "goodbye", "nothing_to_cancel", "cancelled", "ok",
         "fallback_rephrase", "fallback_choose", "fallback_menu", "handoff", "handoff_waiting", "simple_offer",
-        "elderly_offer", "elderly_help", "elderly_confused", "frustration_offer", "handoff_claimed", "handoff_left", "handoff_resolved", "handoff_returned", "handoff_failed", "agent_joined", "agent_gone", "idle_goodbye", "server_closing", "server_closing_queued", "callback_offer", "callback_offer_no_phone", "handoff_waiting_no_agent", "callback_waiting", "pin_locked", "callback_booked", "callback_ask_phone", "callback_declined", "ended", "ask_phone", "ask_pin", "pin_wrong", "phone_unknown", "verified", "resume",
+        "elderly_offer", "elderly_help", "elderly_confused", "frustration_offer", "handoff_claimed", "handoff_left", "handoff_resolved", "handoff_returned", "handoff_failed", "agent_joined", "agent_gone", "idle_goodbye", "connection_busy", "line_too_long", "line_not_utf8", "server_closing", "server_closing_queued", "callback_offer", "callback_offer_no_phone", "handoff_waiting_no_agent", "callback_waiting", "pin_locked", "callback_booked", "callback_ask_phone", "callback_declined", "ended", "ask_phone", "ask_pin", "pin_wrong", "phone_unknown", "verified", "resume",
         "error", "balance", "balance_arrears", "statement", "statement_none", "charge_explained", "dispute_which",
         "dispute_refund", "dispute_ticket", "payment_ways", "payment_failed", "invoice_sent", "current_plan",
         "plan_pending", "ask_plan", "plan_same", "plan_not_eligible", "plan_disclosure", "plan_exit_fee", "plan_changed",
