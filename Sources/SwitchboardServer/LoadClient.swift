@@ -28,10 +28,10 @@ public struct LoadPlan: Sendable {
     public var idle = 0
     public var threads = 1
     /// Every `handoffEvery`-th connection's conversation asks for a person and ends there (0: none).
-    public var handoffEvery = 20
+    public var handoffEvery = 0
     /// After this many messages a session ends and a new connection starts another (0: a
     /// session plays one script after another for the whole run).
-    public var turnsPerConnection = 20
+    public var turnsPerConnection = 0
     public init() {}
 }
 

@@ -33,9 +33,9 @@ struct BenchServe: AsyncParsableCommand {
     @Option(help: "Sessions that connect and stay silent (held open during the run).") var idle = 0
     @Option(name: .customLong("protocol"), help: "text or jsonl.") var wire = "jsonl"
     @Option(name: .customLong("client-threads"), help: "Event-loop threads of the load client.") var clientThreads = 1
-    @Option(name: .customLong("handoff-every"), help: "Every Nth conversation asks for a person (0: never).") var handoffEvery = 20
-    @Option(name: .customLong("turns-per-connection"), help: "Messages after which a session ends (at the end of its conversation) and a new connection starts one (0: sessions last the run).")
-    var turnsPerConnection = 20
+    @Option(name: .customLong("handoff-every"), help: "Every Nth conversation asks for a person and its session ends there (0: never, the default).") var handoffEvery = 0
+    @Option(name: .customLong("turns-per-connection"), help: "Messages after which a session ends (at the end of its conversation) and a new connection starts one (0: sessions last the run, the default).")
+    var turnsPerConnection = 0
     @Option(name: .customLong("server-threads"), help: "Event-loop threads of the server the bench starts. One by default: the load client needs the other core of a 2-core machine; 0 means one per core.")
     var serverThreads = 1
     @Option(help: "Use a running server at HOST:PORT instead of starting one.") var connect: String?
