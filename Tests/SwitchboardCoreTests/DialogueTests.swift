@@ -106,29 +106,6 @@ func talk(_ messages: [String], customer: String? = nil) throws -> (Conversation
         #expect(results[1].handedOff)
         #expect(Set(conversation.session.handoffReasons) == ["customer_request", "elderly_assist"])
     }
-
-    @Test func replayReRunsSessionsAndCountsMalformedLines() throws {
-        let ruleSet = try Repo.ruleSet()
-        let lines = """
-            {"session":"a","role":"customer","text":"我要转人工"}
-            not json at all
-            {"session":"b","role":"customer","text":"今天天气怎么样","customer":"137****0004"}
-            {"session":"b","role":"system","event":"end","outcome":"resolved"}
-            """
-        var skipped = 0
-        let sessions = Replay.sessions(fromLines: lines.split(separator: "\n"), skipped: &skipped)
-        #expect(skipped == 1)
-        #expect(sessions.map(\.id) == ["a", "b"])
-        let replay = Replay(ruleSet: ruleSet)
-        #expect(replay.account(for: "137****0004") == "13700000004")
-        let results = sessions.map { replay.run($0, now: ConversationTest.clock) }
-        #expect(results[0].outcome == .handoff)
-        #expect(results[0].handoffReasons == ["customer_request"])
-        let report = Replay.report(results, turns: 2, skipped: skipped).serialized()
-        #expect(report.contains(#""sessions":2"#))
-        #expect(report.contains(#""changed":1"#))
-        #expect(report.contains(#""skipped_lines":1"#))
-    }
 }
 
 @Suite struct PINDigestTests {

@@ -1,140 +1,230 @@
 import Foundation
 
-/// Re-runs recorded conversations through the current rules (CONTRACT.md section 6): each
-/// session's customer turns, in a fresh session against a fresh in-memory copy of the demo data,
-/// so an analyst sees what a rule change would do before it ships.
-public struct Replay {
-    /// One recorded session, gathered from transcript lines.
-    public struct RecordedSession {
-        public var id: String
-        public var customer: String?
-        public var channel: String?
-        public var turns: [String] = []
-        public var recordedOutcome: String?
+/// One recorded session, gathered from transcript lines.
+public struct RecordedSession: Sendable {
+    public var id: String
+    /// Order of first appearance in the input: reports list sessions by it.
+    public var index: Int
+    public var customer: String?
+    public var channel: String?
+    /// Log time of its first and last line, when the lines carry `ts`.
+    public var start: Double?
+    public var end: Double?
+    public var turns: [String] = []
+    /// The `outcome` of its `end` event, when the log has one.
+    public var recordedOutcome: String?
+
+    public init(id: String, index: Int) {
+        self.id = id
+        self.index = index
     }
+}
 
-    /// One replayed session's result.
-    public struct SessionResult {
-        public var id: String
-        public var outcome: Session.Outcome
-        public var handoffReasons: [String]
-        public var intents: [IntentID]
-        public var recordedOutcome: String?
-        public var fallbackTurns: Int
-        public var cues: JSONValue
-    }
+/// Groups a stream of transcript lines into sessions, in bounded memory: a session is complete
+/// at its `end` event, when the log's clock has moved `gap` seconds past its last line, or at the
+/// end of the input. Only sessions still open are held.
+public struct SessionAssembler {
+    public let gap: Double
+    private var open: [String: RecordedSession] = [:]
+    private var nextIndex = 0
+    private var latest = -Double.infinity
+    private var sinceSweep = 0
+    private var lastSweep = -Double.infinity
+    /// Sessions recently completed at their `end`: a line for one of them afterwards is late, not
+    /// a new session. A ring of the last 65,536 keeps this bounded too.
+    private var closed: Set<String> = []
+    private var closedRing: [String] = []
+    private var closedNext = 0
+    private static let closedLimit = 65_536
+    /// Lines for a session already completed by its `end` event.
+    public private(set) var lateLines = 0
+    /// Customer lines whose text is only a masked number or PIN: nothing to replay, so dropped.
+    public private(set) var maskedLines = 0
+    /// The most sessions open at once (what bounds memory).
+    public private(set) var peakOpen = 0
 
-    public let ruleSet: RuleSet
-    let engine: DialogueEngine
-    let classifier: Classifier
+    public init(gap: Double = 2 * 3600) { self.gap = gap }
 
-    public init(ruleSet: RuleSet) {
-        self.ruleSet = ruleSet
-        self.engine = DialogueEngine(rules: ruleSet)
-        self.classifier = Classifier(ruleSet)
-    }
-
-    /// Sessions in order of first appearance; malformed lines are counted, never fatal.
-    public static func sessions(fromLines lines: some Sequence<Substring>, skipped: inout Int) -> [RecordedSession] {
-        var order: [String] = []
-        var byID: [String: RecordedSession] = [:]
-        for line in lines {
-            if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
-            guard let data = line.data(using: .utf8),
-                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                let session = object["session"] as? String, let role = object["role"] as? String
-            else {
-                skipped += 1
-                continue
+    public mutating func add(_ record: LogRecord, into done: inout [RecordedSession]) {
+        if let time = record.time, time > latest { latest = time }
+        if open[record.session] == nil {
+            if closed.contains(record.session) {
+                lateLines += 1
+                return
             }
-            if byID[session] == nil {
-                order.append(session)
-                byID[session] = RecordedSession(id: session)
+            open[record.session] = RecordedSession(id: record.session, index: nextIndex)
+            nextIndex += 1
+            peakOpen = max(peakOpen, open.count)
+        }
+        var ended = false
+        var masked = false
+        Self.update(&open[record.session]!) { s in
+            if s.customer == nil, let customer = record.customer { s.customer = customer }
+            if let channel = record.channel { s.channel = channel }
+            if let time = record.time {
+                if s.start == nil { s.start = time }
+                s.end = time
             }
-            if let customer = object["customer"] as? String, byID[session]?.customer == nil { byID[session]?.customer = customer }
-            if let channel = object["channel"] as? String { byID[session]?.channel = channel }
-            switch role {
-            case "customer":
-                guard let text = object["text"] as? String else {
-                    skipped += 1
-                    continue
-                }
+            switch record.role {
+            case .customer:
+                guard let text = record.text else { return }
                 // Masked numbers and PINs (identity answers) carry nothing to replay: the session
                 // is replayed as identified instead, from the `customer` its events record.
-                if !text.unicodeScalars.contains(where: { $0.properties.isAlphabetic }) && text.contains("*") { continue }
-                byID[session]?.turns.append(text)
-            case "system":
-                if object["event"] as? String == "end", let outcome = object["outcome"] as? String {
-                    byID[session]?.recordedOutcome = outcome
+                if text.contains("*") && !text.unicodeScalars.contains(where: { $0.properties.isAlphabetic }) {
+                    masked = true
+                    return
                 }
+                s.turns.append(text)
+            case .system where record.event == "end":
+                s.recordedOutcome = record.outcome
+                ended = true
             default:
                 break
             }
         }
-        return order.compactMap { byID[$0] }
+        if masked { maskedLines += 1 }
+        if ended, let session = open.removeValue(forKey: record.session) {
+            remember(session.id)
+            done.append(session)
+        }
+        // Quiet sessions are looked for each time the log's clock moves on by half a gap (and
+        // every 65,536 lines), so at most a gap and a half of sessions is ever open.
+        sinceSweep += 1
+        if latest >= lastSweep + gap / 2 || sinceSweep >= 65_536 {
+            sinceSweep = 0
+            lastSweep = latest
+            sweep(into: &done)
+        }
+    }
+
+    /// Every session still open, in order of first appearance.
+    public mutating func finish(into done: inout [RecordedSession]) {
+        done += open.values.sorted { $0.index < $1.index }
+        open.removeAll()
+    }
+
+    private static func update(_ session: inout RecordedSession, _ change: (inout RecordedSession) -> Void) {
+        change(&session)
+    }
+
+    private mutating func sweep(into done: inout [RecordedSession]) {
+        guard latest.isFinite else { return }
+        let quiet = open.values.filter { ($0.end ?? latest) < latest - gap }.sorted { $0.index < $1.index }
+        for session in quiet {
+            open.removeValue(forKey: session.id)
+            done.append(session)
+        }
+    }
+
+    private mutating func remember(_ id: String) {
+        if closedRing.count < Self.closedLimit {
+            closedRing.append(id)
+        } else {
+            closed.remove(closedRing[closedNext])
+            closedRing[closedNext] = id
+            closedNext = (closedNext + 1) % Self.closedLimit
+        }
+        closed.insert(id)
+    }
+}
+
+/// One replayed session's result.
+public struct SessionResult: Sendable {
+    public var id: String
+    public var index: Int
+    public var outcome: Session.Outcome
+    public var handoffReasons: [String]
+    public var intents: [IntentID]
+    public var recordedOutcome: String?
+    public var fallbackTexts: [String]
+    /// What the customer said in a complaint (the turn that filed it and those inside its flow).
+    public var complaintTexts: [String]
+    public var language: String
+    public var dialect: String?
+    public var elderly: Bool
+    public var frustrated: Bool
+    public var frustration: Double
+    public var channel: String?
+    public var customer: String?
+    public var start: Double?
+    public var end: Double?
+    public var turns: [String]
+    public var fallbackTurns: Int { fallbackTexts.count }
+
+    /// What the customer came for: the first intent that is not greeting, thanks, goodbye or a
+    /// yes/no; nil when there was none.
+    public var firstIntent: String? {
+        intents.first { !SessionResult.control.contains($0.rawValue) }?.rawValue
+    }
+
+    static let control: Set<String> = ["greeting", "goodbye", "thanks", "affirm", "deny", "cancel"]
+
+    public var cues: JSONValue {
+        .object([
+            ("frustration", .double((frustration * 1000).rounded() / 1000)), ("frustrated", .bool(frustrated)),
+            ("elderly", .bool(elderly)), ("dialect", dialect.map { .string($0) } ?? .null),
+        ])
+    }
+}
+
+/// Re-runs recorded conversations through a rule set (CONTRACT.md section 6): each session's
+/// customer turns, in a fresh session against a fresh in-memory copy of the demo data (never the
+/// production queue), identified as the `customer` its events record. Not shared between
+/// threads: each replaying thread has its own.
+public final class Replay {
+    public let ruleSet: RuleSet
+    let engine: DialogueEngine
+    let classifier: Classifier
+    let seed: InMemoryOperatorData
+    let now: Date
+    private var accounts: [String: String?] = [:]
+
+    /// `now` is the instant every replayed session runs at (and the demo data is dated from).
+    public init(ruleSet: RuleSet, now: Date) {
+        self.ruleSet = ruleSet
+        self.engine = DialogueEngine(rules: ruleSet)
+        self.classifier = Classifier(ruleSet)
+        self.seed = InMemoryOperatorData(ruleSet: ruleSet, now: now)
+        self.now = now
     }
 
     /// The demo account a recorded (possibly masked) customer number stands for: the visible
     /// digits must agree and match exactly one account.
-    func account(for recorded: String?) -> String? {
+    public func account(for recorded: String?) -> String? {
         guard let recorded else { return nil }
+        if let known = accounts[recorded] { return known }
         let candidates = ruleSet.demoAccounts.map(\.account.phone).filter { phone in
             phone.count == recorded.count && zip(phone, recorded).allSatisfy { $1 == "*" || $0 == $1 }
         }
-        return candidates.count == 1 ? candidates[0] : nil
+        let found = candidates.count == 1 ? candidates[0] : nil
+        if accounts.count < 10_000 { accounts[recorded] = .some(found) }
+        return found
     }
 
-    public func run(_ recorded: RecordedSession, now: Date) -> SessionResult {
-        let store = InMemoryOperatorData(ruleSet: ruleSet, now: now)
-        let conversation = Conversation(id: recorded.id, engine: engine, classifier: classifier, store: store,
+    public func run(_ recorded: RecordedSession) -> SessionResult {
+        let now = self.now
+        let conversation = Conversation(id: recorded.id, engine: engine, classifier: classifier, store: seed.copy(),
                                         customer: account(for: recorded.customer), channel: recorded.channel ?? "replay",
                                         clock: { now })
+        conversation.buildsPackets = false
         _ = conversation.open()
-        var fallbacks = 0
+        var fallbacks: [String] = []
+        var complaints: [String] = []
         for text in recorded.turns {
+            let inComplaint = conversation.session.flow?.intent == "complaint.file"
             let result = conversation.receive(text)
-            if conversation.session.lastTurnWasFallback && result.classification != nil { fallbacks += 1 }
+            if conversation.session.lastTurnWasFallback && result.classification != nil { fallbacks.append(text) }
+            if inComplaint || result.classification?.intent == "complaint.file" { complaints.append(text) }
             if result.handedOff || result.ended { break }
         }
         _ = conversation.close()
         let session = conversation.session
-        return SessionResult(id: recorded.id, outcome: session.outcome, handoffReasons: session.handoffReasons,
-                             intents: session.intents, recordedOutcome: recorded.recordedOutcome, fallbackTurns: fallbacks,
-                             cues: TranscriptEvent.cues(session))
-    }
-
-    /// The report of CONTRACT.md section 6.
-    public static func report(_ results: [SessionResult], turns: Int, skipped: Int) -> JSONValue {
-        var outcomes: [Session.Outcome: Int] = [.resolved: 0, .handoff: 0, .abandoned: 0]
-        var reasons: [String: Int] = [:]
-        var intents: [String: Int] = [:]
-        var changed = 0
-        var fallbackTurns = 0
-        for r in results {
-            outcomes[r.outcome, default: 0] += 1
-            for reason in r.handoffReasons { reasons[reason, default: 0] += 1 }
-            for intent in r.intents { intents[intent.rawValue, default: 0] += 1 }
-            if let recorded = r.recordedOutcome, recorded != r.outcome.rawValue { changed += 1 }
-            fallbackTurns += r.fallbackTurns
-        }
-        let sessions = results.count
-        let rate = sessions == 0 ? 0 : Double(outcomes[.resolved] ?? 0) / Double(sessions)
-        return .object([
-            ("sessions", .int(sessions)), ("turns", .int(turns)),
-            ("outcomes", .object([("resolved", .int(outcomes[.resolved] ?? 0)), ("handoff", .int(outcomes[.handoff] ?? 0)),
-                                  ("abandoned", .int(outcomes[.abandoned] ?? 0))])),
-            ("deflection_rate", .double((rate * 10_000).rounded() / 10_000)),
-            ("handoff_reasons", .object(reasons.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-            ("intents", .object(intents.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-            ("fallback_turns", .int(fallbackTurns)), ("changed", .int(changed)), ("skipped_lines", .int(skipped)),
-            ("sessions_detail", .array(results.map { r in
-                .object([
-                    ("session", .string(r.id)), ("outcome", .string(r.outcome.rawValue)),
-                    ("handoff_reasons", .array(r.handoffReasons.map { .string($0) })),
-                    ("intents", .array(r.intents.map { .string($0.rawValue) })),
-                    ("recorded_outcome", r.recordedOutcome.map { .string($0) } ?? .null), ("cues", r.cues),
-                ])
-            })),
-        ])
+        return SessionResult(
+            id: recorded.id, index: recorded.index, outcome: session.outcome, handoffReasons: session.handoffReasons,
+            intents: session.intents, recordedOutcome: recorded.recordedOutcome, fallbackTexts: fallbacks,
+            complaintTexts: complaints, language: session.language.rawValue, dialect: session.dialect?.rawValue,
+            elderly: session.elderly, frustrated: session.frustrated, frustration: session.frustration,
+            channel: recorded.channel, customer: recorded.customer, start: recorded.start, end: recorded.end,
+            turns: recorded.turns)
     }
 }

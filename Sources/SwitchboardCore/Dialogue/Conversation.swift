@@ -39,6 +39,9 @@ public final class Conversation {
     public static let historyLimit = 80
     /// The packet sent to the queue, once handed off.
     public private(set) var packet: HandoffPacket?
+    /// False when nobody will read the packet (replay): it is built without the transcript and
+    /// the re-explained turns, which cost more than the rest of a replayed session.
+    public var buildsPackets = true
     /// Told the customer why the queue could not take them (when it fails).
     public var queueFailed: ((any Error) -> Void)?
 
@@ -203,7 +206,7 @@ public final class Conversation {
             case .handOff:
                 // The ticket is committed before the customer hears of the transfer.
                 let built = HandoffSummary(engine: engine).packet(
-                    session: session, events: history + events, store: store, classifier: classifier, at: now)
+                    session: session, events: buildsPackets ? history + events : [], store: store, classifier: classifier, at: now)
                 do {
                     let ticket = try queue.enqueue(built, at: now)
                     session.ticket = ticket

@@ -22,6 +22,19 @@ public final class InMemoryOperatorData: OperatorData {
         }
     }
 
+    private init(copying other: InMemoryOperatorData) {
+        accounts = other.accounts
+        pins = other.pins
+        billsByPhone = other.billsByPhone
+        usageByPhone = other.usageByPhone
+        ticketsByPhone = other.ticketsByPhone
+        ticketSequence = other.ticketSequence
+    }
+
+    /// A copy to change on its own. Seeding the demo data costs more than a replayed session's
+    /// turns; a copy shares its storage until it is written to.
+    public func copy() -> InMemoryOperatorData { InMemoryOperatorData(copying: self) }
+
     public func account(phone: String) -> CustomerAccount? { accounts[phone] }
 
     public func verify(phone: String, pin: String) -> Bool {

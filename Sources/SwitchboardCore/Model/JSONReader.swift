@@ -34,6 +34,48 @@ public enum JSONReader {
         }
     }
 
+    /// Reads one JSON object's top-level members, building only the values `wanted` picks (by
+    /// its raw, unescaped key) and checking and skipping the rest without building them. Replay
+    /// reads millions of transcript lines and needs four or five of their fields; a bot line's
+    /// text and slots are only walked over. False when the bytes are not one JSON object.
+    public static func members(of buffer: UnsafeBufferPointer<UInt8>, wanted: (UnsafeBufferPointer<UInt8>) -> Int?,
+                               found: (Int, Value) -> Void) -> Bool
+    {
+        var reader = Cursor(buffer: buffer)
+        reader.skip()
+        guard reader.i < buffer.count, buffer[reader.i] == 0x7B else { return false }
+        reader.i += 1
+        reader.skip()
+        if reader.i < buffer.count, buffer[reader.i] == 0x7D {
+            reader.i += 1
+            reader.skip()
+            return reader.i == buffer.count
+        }
+        while true {
+            reader.skip()
+            guard let key = reader.rawKey() else { return false }
+            reader.skip()
+            guard reader.i < buffer.count, buffer[reader.i] == 0x3A else { return false }
+            reader.i += 1
+            if let index = key.flatMap(wanted) {
+                guard let value = reader.value() else { return false }
+                found(index, value)
+            } else {
+                guard reader.skipValue() else { return false }
+            }
+            reader.skip()
+            guard reader.i < buffer.count else { return false }
+            if buffer[reader.i] == 0x2C {
+                reader.i += 1
+                continue
+            }
+            guard buffer[reader.i] == 0x7D else { return false }
+            reader.i += 1
+            reader.skip()
+            return reader.i == buffer.count
+        }
+    }
+
     private struct Cursor {
         let buffer: UnsafeBufferPointer<UInt8>
         var i = 0
@@ -116,6 +158,98 @@ public enum JSONReader {
                 }
                 return .number(d, isInteger: integer)
             }
+        }
+
+        /// A member name as its raw bytes when it has no escapes (nil inside: the name is
+        /// valid but not one a caller can want); nil outside when it is not a string.
+        mutating func rawKey() -> UnsafeBufferPointer<UInt8>?? {
+            guard i < buffer.count, buffer[i] == 0x22 else { return nil }
+            let start = i + 1
+            var k = start
+            while k < buffer.count, buffer[k] != 0x22, buffer[k] != 0x5C { k += 1 }
+            if k < buffer.count, buffer[k] == 0x22 {
+                i = k + 1
+                return .some(UnsafeBufferPointer(rebasing: buffer[start..<k]))
+            }
+            guard string() != nil else { return nil }
+            return .some(nil)
+        }
+
+        /// Checks one value and moves past it, building nothing (strings are checked for their
+        /// escapes; their bytes are not decoded).
+        mutating func skipValue() -> Bool {
+            skip()
+            guard i < buffer.count, depth < 64 else { return false }
+            switch buffer[i] {
+            case 0x7B, 0x5B:
+                let close: UInt8 = buffer[i] == 0x7B ? 0x7D : 0x5D
+                let isObject = close == 0x7D
+                i += 1
+                depth += 1
+                defer { depth -= 1 }
+                skip()
+                if i < buffer.count, buffer[i] == close {
+                    i += 1
+                    return true
+                }
+                while true {
+                    skip()
+                    if isObject {
+                        guard skipString() else { return false }
+                        skip()
+                        guard i < buffer.count, buffer[i] == 0x3A else { return false }
+                        i += 1
+                    }
+                    guard skipValue() else { return false }
+                    skip()
+                    guard i < buffer.count else { return false }
+                    if buffer[i] == 0x2C {
+                        i += 1
+                        continue
+                    }
+                    guard buffer[i] == close else { return false }
+                    i += 1
+                    return true
+                }
+            case 0x22: return skipString()
+            case 0x74: return literal("true")
+            case 0x66: return literal("false")
+            case 0x6E: return literal("null")
+            default:
+                let start = i
+                while i < buffer.count {
+                    let b = buffer[i]
+                    guard (0x30...0x39).contains(b) || b == 0x2D || b == 0x2B || b == 0x2E || b == 0x65 || b == 0x45 else { break }
+                    i += 1
+                }
+                return i > start
+            }
+        }
+
+        mutating func skipString() -> Bool {
+            guard i < buffer.count, buffer[i] == 0x22 else { return false }
+            i += 1
+            while i < buffer.count {
+                switch buffer[i] {
+                case 0x22:
+                    i += 1
+                    return true
+                case 0x5C:
+                    guard i + 1 < buffer.count else { return false }
+                    if buffer[i + 1] == 0x75 {
+                        guard hex4(i + 2) != nil else { return false }
+                        i += 6
+                    } else {
+                        guard [0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74].contains(buffer[i + 1]) else { return false }
+                        i += 2
+                    }
+                case 0x00...0x1F:
+                    return false
+                default:
+                    i += 1
+                }
+            }
+            return false
         }
 
         mutating func literal(_ word: StaticString) -> Bool {
