@@ -31,6 +31,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time handing off to the SQLite queue (enqueue and commit, on a temporary file) and agents claiming.")
     var handoff = false
 
+    @Option(parsing: .upToNextOption, help: "Time replaying these transcript files or folders (three runs, every core), instead of classification.")
+    var replay: [String] = []
+
     func validate() throws {
         guard count >= 1000 else { throw ValidationError("--count must be at least 1000, got \(count)") }
         guard distinct >= 1 else { throw ValidationError("--distinct must be at least 1, got \(distinct)") }
@@ -47,6 +50,7 @@ struct Bench: ParsableCommand {
         }
         if turns { return try benchTurns(ruleSet, workload: workload, loadMs: loadMs) }
         if handoff { return try benchHandoff(ruleSet) }
+        if !replay.isEmpty { return try benchReplay(ruleSet) }
         // One classifier for the run, as a chat loop or a replay keeps one per thread.
         let classifier = Classifier(ruleSet)
         // Warm-up: caches, lazily built string storage.
@@ -234,5 +238,48 @@ struct Bench: ParsableCommand {
             }
             print(String(format: "building a packet from a conversation (summary, re-read rules, transcript): %.0f µs", buildUs))
         }
+    }
+}
+
+extension Bench {
+    /// Replays the files three times and reports customer turns per second, the input rate and the
+    /// process's peak memory (which should follow the open sessions, not the file size).
+    func benchReplay(_ ruleSet: RuleSet) throws {
+        let (files, missing) = FileSearch.files(replay, suffixes: [".jsonl"])
+        if let path = missing.first {
+            StandardError.write("switchboard bench: no such file or folder: \(path)\n")
+            throw ExitCode(1)
+        }
+        let bytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+        var rows: [(seconds: Double, turns: Int, sessions: Int, open: Int)] = []
+        for _ in 0..<3 {
+            let result = try ReplayRunner(rules: ruleSet).run(files: files)
+            var sink = 0
+            result.writeJSON { sink &+= $0.count }
+            rows.append((result.seconds, result.tally.turns, result.tally.outcomes.sessions, result.input.peakOpenSessions))
+        }
+        let rates = rows.map { Double($0.turns) / $0.seconds }
+        let peak = Self.peakResidentMB()
+        if json {
+            print(JSONValue.object([
+                ("files", .int(files.count)), ("bytes", .int(bytes)), ("sessions", .int(rows[0].sessions)), ("turns", .int(rows[0].turns)),
+                ("turns_per_s", .array(rates.map { .double($0.rounded()) })), ("seconds", .array(rows.map { .double($0.seconds) })),
+                ("peak_open_sessions", .int(rows[0].open)), ("peak_rss_mb", .int(peak)),
+                ("threads", .int(ProcessInfo.processInfo.activeProcessorCount)),
+            ]).serialized())
+        } else {
+            print("switchboard bench --replay — \(files.count) file(s), \(bytes / 1_000_000) MB, \(rows[0].sessions) sessions, \(rows[0].turns) customer turns")
+            for (k, row) in rows.enumerated() {
+                print(String(format: "  run %d  %.2f s  %.0f turns/s  %.0f MB/s", k + 1, row.seconds, rates[k], Double(bytes) / row.seconds / 1e6))
+            }
+            print("  peak open sessions \(rows[0].open), peak memory \(peak) MB, \(ProcessInfo.processInfo.activeProcessorCount) replaying threads")
+        }
+    }
+
+    static func peakResidentMB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return 0 }
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
     }
 }
