@@ -38,6 +38,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Replaying threads (default: one per core).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Clusters of fallback and complaint texts to report.") var clusters = 20
     @Option(help: "Changed sessions to list in the readable report (all are in --json).") var show = 10
+    @Flag(name: .customLong("no-memo"), help: "Replay every session, even one seen before (the report is the same; only slower).")
+    var noMemo = false
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("give at least one transcript file or folder") }
@@ -61,6 +63,7 @@ struct ReplayCommand: ParsableCommand {
         options.sessionGap = sessionGap * 60
         options.threads = threads
         options.clusterLimit = clusters
+        if noMemo { options.memo = 0 }
         let bar = ProgressBar()
         let result: ReplayRunner.Result
         do {

@@ -150,6 +150,8 @@ public struct SessionResult: Sendable {
     public var end: Double?
     public var turns: [String]
     public var fallbackTurns: Int { fallbackTexts.count }
+    /// Its `sessions_detail` entry, written by the replaying thread.
+    public var detail: [UInt8] = []
 
     /// What the customer came for: the first intent that is not greeting, thanks, goodbye or a
     /// yes/no; nil when there was none.
@@ -158,6 +160,39 @@ public struct SessionResult: Sendable {
     }
 
     static let control: Set<String> = ["greeting", "goodbye", "thanks", "affirm", "deny", "cancel"]
+
+    /// The `sessions_detail` entry (CONTRACT.md section 6, plus language, channel and turns),
+    /// written by hand: there is one per session, and building a JSON tree for each cost more
+    /// than replaying a short session.
+    func detailJSON() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        func key(_ k: StaticString) {
+            out.append(out.isEmpty ? 0x7B : 0x2C)
+            out.append(0x22)
+            out += UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount)
+            out += [0x22, 0x3A]
+        }
+        func strings(_ items: [String]) {
+            out.append(0x5B)
+            for (k, item) in items.enumerated() {
+                if k > 0 { out.append(0x2C) }
+                JSONValue.writeString(item, to: &out)
+            }
+            out.append(0x5D)
+        }
+        key("session"); JSONValue.writeString(id, to: &out)
+        key("outcome"); JSONValue.writeString(outcome.rawValue, to: &out)
+        key("handoff_reasons"); strings(handoffReasons)
+        key("intents"); strings(intents.map(\.rawValue))
+        key("recorded_outcome"); if let recordedOutcome { JSONValue.writeString(recordedOutcome, to: &out) } else { out += Array("null".utf8) }
+        key("cues"); cues.write(to: &out)
+        key("language"); JSONValue.writeString(language, to: &out)
+        key("channel"); if let channel { JSONValue.writeString(channel, to: &out) } else { out += Array("null".utf8) }
+        key("turns"); out += Array(String(turns.count).utf8)
+        out.append(0x7D)
+        return out
+    }
 
     public var cues: JSONValue {
         .object([
@@ -178,6 +213,32 @@ public final class Replay {
     let seed: InMemoryOperatorData
     let now: Date
     private var accounts: [String: String?] = [:]
+    /// Replay is a pure function of the rules, the instant, the identity, the channel and the
+    /// customer's turns: a session seen before (转人工 alone, 查话费 then 谢谢) is answered from
+    /// memory. Bounded: emptied when it reaches `memoLimit` entries.
+    private var memo: [MemoKey: Memo] = [:]
+    public var memoLimit = 50_000
+    public private(set) var memoHits = 0
+    public private(set) var memoMisses = 0
+
+    struct MemoKey: Hashable {
+        var account: String?
+        var channel: String?
+        var turns: [String]
+    }
+
+    struct Memo {
+        var outcome: Session.Outcome
+        var handoffReasons: [String]
+        var intents: [IntentID]
+        var fallbackTexts: [String]
+        var complaintTexts: [String]
+        var language: String
+        var dialect: String?
+        var elderly: Bool
+        var frustrated: Bool
+        var frustration: Double
+    }
 
     /// `now` is the instant every replayed session runs at (and the demo data is dated from).
     public init(ruleSet: RuleSet, now: Date) {
@@ -202,11 +263,35 @@ public final class Replay {
     }
 
     public func run(_ recorded: RecordedSession) -> SessionResult {
+        let account = account(for: recorded.customer)
+        let key = memoLimit > 0 ? MemoKey(account: account, channel: recorded.channel, turns: recorded.turns) : nil
+        let memo: Memo
+        if let key, let known = self.memo[key] {
+            memoHits += 1
+            memo = known
+        } else {
+            memoMisses += 1
+            memo = replay(recorded, account: account)
+            if let key {
+                if self.memo.count >= memoLimit { self.memo.removeAll(keepingCapacity: true) }
+                self.memo[key] = memo
+            }
+        }
+        var result = SessionResult(
+            id: recorded.id, index: recorded.index, outcome: memo.outcome, handoffReasons: memo.handoffReasons,
+            intents: memo.intents, recordedOutcome: recorded.recordedOutcome, fallbackTexts: memo.fallbackTexts,
+            complaintTexts: memo.complaintTexts, language: memo.language, dialect: memo.dialect, elderly: memo.elderly,
+            frustrated: memo.frustrated, frustration: memo.frustration, channel: recorded.channel, customer: recorded.customer,
+            start: recorded.start, end: recorded.end, turns: recorded.turns)
+        result.detail = result.detailJSON()
+        return result
+    }
+
+    private func replay(_ recorded: RecordedSession, account: String?) -> Memo {
         let now = self.now
         let conversation = Conversation(id: recorded.id, engine: engine, classifier: classifier, store: seed.copy(),
-                                        customer: account(for: recorded.customer), channel: recorded.channel ?? "replay",
-                                        clock: { now })
-        conversation.buildsPackets = false
+                                        customer: account, channel: recorded.channel ?? "replay", clock: { now })
+        conversation.recordsTranscript = false
         _ = conversation.open()
         var fallbacks: [String] = []
         var complaints: [String] = []
@@ -219,12 +304,9 @@ public final class Replay {
         }
         _ = conversation.close()
         let session = conversation.session
-        return SessionResult(
-            id: recorded.id, index: recorded.index, outcome: session.outcome, handoffReasons: session.handoffReasons,
-            intents: session.intents, recordedOutcome: recorded.recordedOutcome, fallbackTexts: fallbacks,
-            complaintTexts: complaints, language: session.language.rawValue, dialect: session.dialect?.rawValue,
-            elderly: session.elderly, frustrated: session.frustrated, frustration: session.frustration,
-            channel: recorded.channel, customer: recorded.customer, start: recorded.start, end: recorded.end,
-            turns: recorded.turns)
+        return Memo(outcome: session.outcome, handoffReasons: session.handoffReasons, intents: session.intents,
+                    fallbackTexts: fallbacks, complaintTexts: complaints, language: session.language.rawValue,
+                    dialect: session.dialect?.rawValue, elderly: session.elderly, frustrated: session.frustrated,
+                    frustration: session.frustration)
     }
 }

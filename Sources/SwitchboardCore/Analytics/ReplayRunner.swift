@@ -13,6 +13,8 @@ public final class ReplayRunner {
         public var threads = ProcessInfo.processInfo.activeProcessorCount
         public var clusterLimit = 20
         public var batchSize = 256
+        /// Sessions remembered per thread (0: every session is replayed, even one seen before).
+        public var memo = 50_000
         public init() {}
     }
 
@@ -31,6 +33,9 @@ public final class ReplayRunner {
         public let tally: ReplayTally
         public let input: ReplayTally.InputCounts
         public let seconds: Double
+        /// Sessions answered from memory (seen before) and replayed.
+        public var memoHits = 0
+        public var memoMisses = 0
         let clusterLimit: Int
         private var built: ReportPiece?
 
@@ -68,130 +73,208 @@ public final class ReplayRunner {
         let tally = try ReplayTally(compare: options.compare, whatIf: other?.names)
         var input = ReplayTally.InputCounts()
         var assembler = SessionAssembler(gap: options.sessionGap)
-        let total = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
-        let pipeline = Pipeline(runner: self, tally: tally)
+        let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
+        let total = sizes.reduce(0, +)
+        let queue = DispatchQueue(label: "replay", attributes: .concurrent)
+        // Blocks of lines are parsed on every core; sessions are assembled here, in file order;
+        // batches of sessions are replayed on every core and tallied here, in order.
+        let parsing = OrderedStage<ParsedBlock>(limit: options.threads * 2, queue: queue)
+        let replaying = OrderedStage<[(SessionResult, SessionResult?)]>(limit: options.threads * 2, queue: queue)
+        let engines = EnginePool(runner: self)
         var done: [RecordedSession] = []
-        var readBefore = 0
+        func replay(_ batch: [RecordedSession]) {
+            guard !batch.isEmpty else { return }
+            if engines.now == nil { engines.now = Date(timeIntervalSince1970: 1_767_225_600) }
+            replaying.submit({
+                let engine = engines.take()
+                defer { engines.give(engine) }
+                return batch.map { recorded in (engine.base.run(recorded), engine.other?.run(recorded)) }
+            }, drain: { results in
+                for (result, other) in results { tally.add(result, other: other) }
+            })
+        }
+        func assemble(_ parsed: ParsedBlock) {
+            input.skippedLines += parsed.skipped
+            for record in parsed.records {
+                // Replay runs as of the log's first timestamp (so the same log gives the same report
+                // on any day); a log without timestamps runs as of 2026-01-01T00:00:00Z.
+                if engines.now == nil, let time = record.time { engines.now = Date(timeIntervalSince1970: time) }
+                assembler.add(record, into: &done)
+                if done.count >= options.batchSize {
+                    replay(done)
+                    done.removeAll(keepingCapacity: true)
+                }
+            }
+        }
         let reader = LineBlocks()
-        for file in files {
+        var readBefore = 0
+        for (file, size) in zip(files, sizes) {
             do {
-                try reader.read(path: file, progress: { progress?(readBefore + $0, total) }) { piece in
-                    guard case .line(let line) = piece else {
+                try reader.read(path: file, progress: { progress?(readBefore + $0, total) }) { chunk in
+                    switch chunk {
+                    case .tooLong:
                         input.skippedLines += 1
-                        return
-                    }
-                    if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-                    guard let record = LogRecord.parse(line) else {
-                        input.skippedLines += 1
-                        return
-                    }
-                    pipeline.noteTime(record.time)
-                    assembler.add(record, into: &done)
-                    if done.count >= options.batchSize {
-                        pipeline.submit(done)
-                        done.removeAll(keepingCapacity: true)
+                    case .lines(let block):
+                        parsing.submit({ ParsedBlock(block, reader: reader) }, drain: assemble)
                     }
                 }
             } catch {
                 input.unreadableFiles.append(file)
             }
-            readBefore += (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            readBefore += size
         }
+        parsing.finish(assemble)
         assembler.finish(into: &done)
         for start in stride(from: 0, to: done.count, by: options.batchSize) {
-            pipeline.submit(Array(done[start..<min(done.count, start + options.batchSize)]))
+            replay(Array(done[start..<min(done.count, start + options.batchSize)]))
         }
-        pipeline.finish()
+        replaying.finish { results in
+            for (result, other) in results { tally.add(result, other: other) }
+        }
         input.lateLines = assembler.lateLines
         input.maskedLines = assembler.maskedLines
         input.peakOpenSessions = assembler.peakOpen
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        return Result(tally: tally, input: input, seconds: seconds, clusterLimit: options.clusterLimit)
+        let result = Result(tally: tally, input: input, seconds: seconds, clusterLimit: options.clusterLimit)
+        (result.memoHits, result.memoMisses) = engines.memo
+        return result
     }
 
-    /// Batches out to the replaying threads; results back to the tally in submission order.
-    final class Pipeline: @unchecked Sendable {
+    /// What replay keeps of a block of lines: customer and system lines, and the first line of a
+    /// run that names the customer (a session verified in the chat is named on the bot's lines
+    /// from then on); how many lines were not transcript lines at all.
+    struct ParsedBlock: @unchecked Sendable {
+        var records: [LogRecord] = []
+        var skipped = 0
+
+        init(_ block: [UInt8], reader: LineBlocks) {
+            var parser = LogRecord.Parser()
+            var named = ""
+            block.withUnsafeBufferPointer { buffer in
+                reader.lines(of: buffer) { line in
+                    guard let line else {
+                        skipped += 1
+                        return
+                    }
+                    if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+                    guard let record = parser.parse(line) else {
+                        skipped += 1
+                        return
+                    }
+                    if record.role == .customer || record.role == .system {
+                        records.append(record)
+                    } else if record.customer != nil, record.session != named {
+                        named = record.session
+                        records.append(record)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Each replaying thread's engines: the rules replayed, and the other rule set's (what-if).
+    final class Engines: @unchecked Sendable {
+        let base: Replay
+        let other: Replay?
+        init(_ base: Replay, _ other: Replay?) {
+            self.base = base
+            self.other = other
+        }
+    }
+
+    final class EnginePool: @unchecked Sendable {
         let runner: ReplayRunner
-        let tally: ReplayTally
-        private let lock = NSCondition()
-        /// A thread's engines: the rules replayed, and the other rule set's (what-if).
-        final class Engines: @unchecked Sendable {
-            let base: Replay
-            let other: Replay?
-            init(_ base: Replay, _ other: Replay?) {
-                self.base = base
-                self.other = other
-            }
-        }
-        private var engines: [Engines] = []
-        private var madeEngines = 0
-        private var finished: [Int: [(SessionResult, SessionResult?)]] = [:]
-        private var nextToTally = 0
-        private var submitted = 0
-        private var inFlight = 0
-        private var now: Date?
-        private let queue = DispatchQueue(label: "replay", attributes: .concurrent)
+        private let lock = NSLock()
+        private var free: [Engines] = []
+        private var all: [Engines] = []
+        var now: Date?
 
-        init(runner: ReplayRunner, tally: ReplayTally) {
-            self.runner = runner
-            self.tally = tally
-        }
+        init(runner: ReplayRunner) { self.runner = runner }
 
-        /// Replay runs as of the log's first timestamp (so the same log gives the same report on
-        /// any day); a log without timestamps runs as of 2026-01-01T00:00:00Z.
-        func noteTime(_ time: Double?) {
-            if now == nil, let time { now = Date(timeIntervalSince1970: time) }
-        }
-
-        func submit(_ batch: [RecordedSession]) {
-            guard !batch.isEmpty else { return }
+        func take() -> Engines {
             lock.lock()
-            // At most two batches per thread in flight: memory stays bounded however big the log.
-            while inFlight >= runner.options.threads * 2 {
-                lock.wait()
-                drainLocked()
-            }
-            let number = submitted
-            submitted += 1
-            inFlight += 1
-            if now == nil { now = Date(timeIntervalSince1970: 1_767_225_600) }
-            let engine = engines.popLast() ?? {
-                madeEngines += 1
-                return Engines(Replay(ruleSet: runner.base, now: now!), runner.other.map { Replay(ruleSet: $0.rules, now: now!) })
-            }()
-            lock.unlock()
-            queue.async { [self] in
-                let results = batch.map { recorded in (engine.base.run(recorded), engine.other?.run(recorded)) }
-                lock.lock()
-                engines.append(engine)
-                finished[number] = results
-                inFlight -= 1
-                lock.signal()
-                lock.unlock()
-            }
+            defer { lock.unlock() }
+            if let engine = free.popLast() { return engine }
+            let now = self.now ?? Date(timeIntervalSince1970: 1_767_225_600)
+            let made = Engines(Replay(ruleSet: runner.base, now: now), runner.other.map { Replay(ruleSet: $0.rules, now: now) })
+            made.base.memoLimit = runner.options.memo
+            made.other?.memoLimit = runner.options.memo
+            all.append(made)
+            return made
+        }
+
+        func give(_ engine: Engines) {
             lock.lock()
-            drainLocked()
+            free.append(engine)
             lock.unlock()
         }
 
-        /// Tallies finished batches in order (called with the lock held; the tally is only ever
-        /// touched by the reading thread).
-        private func drainLocked() {
-            while let results = finished.removeValue(forKey: nextToTally) {
-                nextToTally += 1
-                lock.unlock()
-                for (result, other) in results { tally.add(result, other: other) }
-                lock.lock()
+        /// Sessions answered from memory, and replayed, over all threads.
+        var memo: (hits: Int, misses: Int) {
+            lock.lock()
+            defer { lock.unlock() }
+            return all.reduce((0, 0)) { sum, e in
+                (sum.0 + e.base.memoHits + (e.other?.memoHits ?? 0), sum.1 + e.base.memoMisses + (e.other?.memoMisses ?? 0))
             }
         }
+    }
+}
 
-        func finish() {
+/// Work run on other threads whose results are taken back in the order it was submitted, with
+/// at most `limit` pieces in flight (so memory stays bounded however long the input).
+final class OrderedStage<Output>: @unchecked Sendable {
+    private let lock = NSCondition()
+    private var finished: [Int: Output] = [:]
+    private var submitted = 0
+    private var next = 0
+    private let limit: Int
+    private let queue: DispatchQueue
+
+    init(limit: Int, queue: DispatchQueue) {
+        self.limit = max(1, limit)
+        self.queue = queue
+    }
+
+    /// Queues `work`; `drain` gets finished outputs, in order, on the calling thread.
+    func submit(_ work: @escaping @Sendable () -> Output, drain: (Output) -> Void) {
+        lock.lock()
+        while submitted - next >= limit {
+            if !takeReady(drain) { lock.wait() }
+        }
+        let number = submitted
+        submitted += 1
+        lock.unlock()
+        queue.async { [self] in
+            let output = work()
             lock.lock()
-            while nextToTally < submitted {
-                drainLocked()
-                if nextToTally < submitted { lock.wait() }
-            }
+            finished[number] = output
+            lock.broadcast()
             lock.unlock()
         }
+        lock.lock()
+        _ = takeReady(drain)
+        lock.unlock()
+    }
+
+    /// Waits for everything submitted, draining it in order.
+    func finish(_ drain: (Output) -> Void) {
+        lock.lock()
+        while next < submitted {
+            if !takeReady(drain) { lock.wait() }
+        }
+        lock.unlock()
+    }
+
+    /// Hands over the outputs ready in order (with the lock released meanwhile); false if none was.
+    private func takeReady(_ drain: (Output) -> Void) -> Bool {
+        var took = false
+        while let output = finished.removeValue(forKey: next) {
+            next += 1
+            took = true
+            lock.unlock()
+            drain(output)
+            lock.lock()
+        }
+        return took
     }
 }

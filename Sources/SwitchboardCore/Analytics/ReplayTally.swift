@@ -133,10 +133,15 @@ final class Spill {
     }
 
     func append(_ value: JSONValue) {
+        var bytes: [UInt8] = []
+        value.write(to: &bytes)
+        append(bytes: bytes)
+    }
+
+    /// One item already written as JSON.
+    func append(bytes: [UInt8]) {
         if count > 0 { buffer.append(0x2C) }
-        var text = ""
-        value.write(to: &text)
-        buffer += text.utf8
+        buffer += bytes
         count += 1
         if buffer.count >= 1 << 16 { flush() }
     }
@@ -274,13 +279,7 @@ public final class ReplayTally {
         }
         for text in r.fallbackTexts { fallbacks.add(text) }
         for text in r.complaintTexts { complaints.add(text) }
-        details.append(.object([
-            ("session", .string(r.id)), ("outcome", .string(r.outcome.rawValue)),
-            ("handoff_reasons", .array(r.handoffReasons.map { .string($0) })),
-            ("intents", .array(r.intents.map { .string($0.rawValue) })),
-            ("recorded_outcome", r.recordedOutcome.map { .string($0) } ?? .null), ("cues", r.cues),
-            ("language", .string(r.language)), ("channel", r.channel.map { .string($0) } ?? .null), ("turns", .int(r.turns.count)),
-        ]))
+        details.append(bytes: r.detail.isEmpty ? r.detailJSON() : r.detail)
         if let compare, let recorded = r.recordedOutcome {
             compare.add(r, before: recorded, beforeReasons: nil, beforeIntents: nil, after: r)
         }

@@ -22,47 +22,85 @@ public struct LogRecord: Sendable {
     public var time: Double?
 
     private static let keys: [[UInt8]] = ["session", "role", "text", "customer", "channel", "event", "outcome", "ts"].map { Array($0.utf8) }
+    private static let roles: [([UInt8], Role)] = [
+        (Array("customer".utf8), Role.customer), (Array("bot".utf8), Role.bot), (Array("agent".utf8), Role.agent),
+        (Array("system".utf8), Role.system),
+    ]
 
     /// One line's record, or nil when the line is not a JSON object with a string `session` and
     /// a known `role`.
     public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> LogRecord? {
-        var record = LogRecord()
-        var hasSession = false
-        var hasRole = false
-        var wantsText = true
-        let ok = JSONReader.members(of: line, wanted: { key in
-            guard key.count >= 2 else { return nil }
-            for (index, name) in keys.enumerated() where name.count == key.count && name.elementsEqual(key) {
-                // A bot's long answer is walked over, not decoded, when its role came first.
-                return index == 2 && !wantsText ? nil : index
-            }
-            return nil
-        }, found: { index, value in
-            switch index {
-            case 0:
-                if let s = value.string { record.session = s; hasSession = true }
-            case 1:
-                hasRole = true
-                switch value.string {
-                case "customer": record.role = .customer
-                case "bot": record.role = .bot
-                case "agent": record.role = .agent
-                case "system": record.role = .system
-                default: hasRole = false
+        var parser = Parser()
+        return parser.parse(line)
+    }
+
+    /// Parses lines one after another, reusing the last session id's `String` (a session's lines
+    /// tend to come together) and decoding only the fields replay reads.
+    public struct Parser {
+        private var lastSession: [UInt8] = []
+        private var lastSessionString = ""
+
+        public init() {}
+
+        public mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> LogRecord? {
+            var record = LogRecord()
+            var hasSession = false
+            var hasRole = false
+            var wantsText = true
+            let ok = JSONReader.members(of: line, wanted: { key in
+                guard key.count >= 2 else { return nil }
+                for (index, name) in keys.enumerated() where name.count == key.count && name.elementsEqual(key) {
+                    // A bot's long answer is walked over, not decoded, when its role came first.
+                    return index == 2 && !wantsText ? nil : index
                 }
-                wantsText = record.role == .customer
-            case 2: record.text = value.string
-            case 3: record.customer = value.string
-            case 4: record.channel = value.string
-            case 5: record.event = value.string
-            case 6: record.outcome = value.string
-            case 7: record.time = value.string.flatMap(Timestamp.seconds)
-            default: break
-            }
-        })
-        guard ok, hasSession, hasRole, !record.session.isEmpty else { return nil }
-        if record.role != .customer { record.text = nil }
-        return record
+                return nil
+            }, found: { index, member in
+                switch (index, member) {
+                case (0, .string(let raw)):
+                    if !raw.elementsEqual(lastSession) {
+                        guard let s = String(validating: raw, as: UTF8.self) else { return false }
+                        lastSession = Array(raw)
+                        lastSessionString = s
+                    }
+                    record.session = lastSessionString
+                    hasSession = true
+                case (0, .value(let v)):
+                    guard let s = v.string else { return true }
+                    record.session = s
+                    hasSession = true
+                case (1, .string(let raw)):
+                    if let role = roles.first(where: { $0.0.elementsEqual(raw) })?.1 {
+                        record.role = role
+                        hasRole = true
+                        wantsText = role == .customer
+                    }
+                case (7, .string(let raw)):
+                    record.time = Timestamp.parse(raw)
+                case (_, .string(let raw)):
+                    guard let s = String(validating: raw, as: UTF8.self) else { return false }
+                    record.set(index, s)
+                case (_, .value(let v)):
+                    if index == 1 { return true }
+                    if let s = v.string { record.set(index, s) }
+                }
+                return true
+            })
+            guard ok, hasSession, hasRole, !record.session.isEmpty else { return nil }
+            if record.role != .customer { record.text = nil }
+            return record
+        }
+    }
+
+    private mutating func set(_ index: Int, _ value: String) {
+        switch index {
+        case 2: text = value
+        case 3: customer = value
+        case 4: channel = value
+        case 5: event = value
+        case 6: outcome = value
+        case 7: time = Timestamp.seconds(value)
+        default: break
+        }
     }
 }
 
@@ -128,25 +166,26 @@ public enum Timestamp {
     }
 }
 
-/// Reads a file's lines in large blocks, without holding the file: a log of any size streams
-/// through in constant memory. Lines longer than `maxLine` are reported, not kept.
-public struct LineBlocks {
-    public enum Piece {
-        case line(UnsafeBufferPointer<UInt8>)
+/// Reads a file in large blocks of whole lines, without holding the file: a log of any size
+/// streams through in constant memory, and the blocks can be parsed on several threads. A line
+/// longer than `maxLine` is reported as one `tooLong`, not kept.
+public struct LineBlocks: Sendable {
+    public enum Chunk {
+        /// Whole lines, each ending in a newline but perhaps the last one of the file.
+        case lines([UInt8])
         case tooLong
     }
 
     public let maxLine: Int
     let blockSize: Int
 
-    public init(maxLine: Int = 1 << 20, blockSize: Int = 1 << 20) {
+    public init(maxLine: Int = 1 << 20, blockSize: Int = 1 << 22) {
         self.maxLine = maxLine
         self.blockSize = blockSize
     }
 
-    /// Calls `body` with each line (without its newline, a trailing `\r` dropped), in order;
-    /// `progress` with the bytes read so far after each block. Throws when the file cannot be read.
-    public func read(path: String, progress: (Int) -> Void = { _ in }, _ body: (Piece) -> Void) throws(ReadError) {
+    /// Calls `body` with each block, in order; `progress` with the bytes read so far.
+    public func read(path: String, progress: (Int) -> Void = { _ in }, _ body: (Chunk) -> Void) throws(ReadError) {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw ReadError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -156,46 +195,52 @@ public struct LineBlocks {
         var total = 0
         while true {
             let n = buffer.withUnsafeMutableBytes { raw in
-                Glibc_read(fd, raw.baseAddress! + carried, raw.count - carried)
+                systemRead(fd, raw.baseAddress! + carried, raw.count - carried)
             }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ReadError(path: path, reason: String(cString: strerror(errno)))
             }
             total += n
-            let end = carried + n
             var start = 0
-            buffer.withUnsafeBufferPointer { all in
-                var i = carried
-                while let nl = Self.newline(in: all, from: i, to: end) {
-                    if skipping {
-                        skipping = false
-                    } else {
-                        var stop = nl
-                        if stop > start, all[stop - 1] == 0x0D { stop -= 1 }
-                        body(stop - start > maxLine ? .tooLong : .line(UnsafeBufferPointer(rebasing: all[start..<stop])))
-                    }
-                    start = nl + 1
-                    i = start
+            let end = carried + n
+            if skipping {
+                // The rest of an over-long line: dropped up to its newline.
+                guard let nl = buffer.withUnsafeBufferPointer({ Self.newline(in: $0, from: 0, to: end) }) else {
+                    carried = 0
+                    if n == 0 { break }
+                    progress(total)
+                    continue
                 }
-                if n == 0, start < end, !skipping {
-                    // The last line, without a newline (perhaps cut off by a killed writer).
-                    body(end - start > maxLine ? .tooLong : .line(UnsafeBufferPointer(rebasing: all[start..<end])))
-                    start = end
-                }
+                skipping = false
+                start = nl + 1
             }
+            // Up to the last newline (everything, at the end of the file).
+            let cut = n == 0 ? end : (buffer.withUnsafeBufferPointer { Self.lastNewline(in: $0, from: start, to: end) }.map { $0 + 1 } ?? start)
+            if cut > start { body(.lines(Array(buffer[start..<cut]))) }
             if n == 0 { break }
-            carried = end - start
-            if carried > maxLine || skipping {
-                if !skipping { body(.tooLong) }
+            carried = end - cut
+            if carried > maxLine {
+                body(.tooLong)
                 skipping = true
                 carried = 0
-            } else if carried > 0 && start > 0 {
-                buffer.withUnsafeMutableBytes { raw in
-                    _ = memmove(raw.baseAddress!, raw.baseAddress! + start, carried)
-                }
+            } else if carried > 0 {
+                buffer.withUnsafeMutableBytes { raw in _ = memmove(raw.baseAddress!, raw.baseAddress! + cut, carried) }
             }
             progress(total)
+        }
+    }
+
+    /// Each line of a block (without its newline, a trailing `\r` dropped), or nil for a line
+    /// over `maxLine`.
+    public func lines(of block: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>?) -> Void) {
+        var start = 0
+        while start < block.count {
+            let nl = Self.newline(in: block, from: start, to: block.count) ?? block.count
+            var stop = nl
+            if stop > start, block[stop - 1] == 0x0D { stop -= 1 }
+            body(stop - start > maxLine ? nil : UnsafeBufferPointer(rebasing: block[start..<stop]))
+            start = nl + 1
         }
     }
 
@@ -205,6 +250,15 @@ public struct LineBlocks {
         return buffer.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
     }
 
+    static func lastNewline(in buffer: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+        var k = to - 1
+        while k >= from {
+            if buffer[k] == 0x0A { return k }
+            k -= 1
+        }
+        return nil
+    }
+
     public struct ReadError: Error, CustomStringConvertible {
         public var path: String
         public var reason: String
@@ -212,6 +266,6 @@ public struct LineBlocks {
     }
 }
 
-private func Glibc_read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
     read(fd, buffer, count)
 }

@@ -39,9 +39,10 @@ public final class Conversation {
     public static let historyLimit = 80
     /// The packet sent to the queue, once handed off.
     public private(set) var packet: HandoffPacket?
-    /// False when nobody will read the packet (replay): it is built without the transcript and
-    /// the re-explained turns, which cost more than the rest of a replayed session.
-    public var buildsPackets = true
+    /// False when only the session's course matters (replay): no transcript events are made and
+    /// a handoff queues a bare packet (reasons, priority, skills, cues), not the summary and the
+    /// re-explained turns, which cost more than the rest of a replayed session.
+    public var recordsTranscript = true
     /// Told the customer why the queue could not take them (when it fails).
     public var queueFailed: ((any Error) -> Void)?
 
@@ -72,7 +73,7 @@ public final class Conversation {
     /// The start event and the bot's greeting.
     public func open() -> TurnResult {
         let now = clock()
-        var events = [TranscriptEvent.start(session, seq: nextSeq(), at: now)]
+        var events = recordsTranscript ? [TranscriptEvent.start(session, seq: nextSeq(), at: now)] : []
         let effects = engine.start(&session, data: store)
         return finish(effects, classification: nil, events: &events, at: now)
     }
@@ -93,10 +94,10 @@ public final class Conversation {
         }
         let waiting = session.handedOff
         let (understood, effects) = engine.handle(&session, text, at: now, classifier: classifier, data: store)
-        var events = [TranscriptEvent.customer(session, understood, seq: nextSeq(), at: now)]
+        var events = recordsTranscript ? [TranscriptEvent.customer(session, understood, seq: nextSeq(), at: now)] : []
         if waiting, session.liveAgent != nil, let ticket = session.ticket {
             // Talking with a person: the message is theirs to answer, and kept with the ticket.
-            keep(events[0].maskedText ?? "", on: ticket, at: now)
+            keep(events.first?.maskedText ?? Masking.mask(text), on: ticket, at: now)
             remember(events)
             return TurnResult(classification: understood, replies: [], events: events, handedOff: false, ended: false)
         }
@@ -196,7 +197,7 @@ public final class Conversation {
         var ended = false
         func reply(_ text: String, _ key: String) {
             replies.append(text)
-            events.append(.bot(session, text: text, key: key, seq: nextSeq(), at: now))
+            if recordsTranscript { events.append(.bot(session, text: text, key: key, seq: nextSeq(), at: now)) }
         }
         func say(_ key: String, _ values: [String: String]) { reply(engine.render(key, values, for: session), key) }
         for effect in effects {
@@ -205,8 +206,10 @@ public final class Conversation {
                 reply(text, key)
             case .handOff:
                 // The ticket is committed before the customer hears of the transfer.
-                let built = HandoffSummary(engine: engine).packet(
-                    session: session, events: buildsPackets ? history + events : [], store: store, classifier: classifier, at: now)
+                let built = recordsTranscript
+                    ? HandoffSummary(engine: engine).packet(session: session, events: history + events, store: store,
+                                                            classifier: classifier, at: now)
+                    : HandoffSummary.bare(session, at: now)
                 do {
                     let ticket = try queue.enqueue(built, at: now)
                     session.ticket = ticket
@@ -214,7 +217,9 @@ public final class Conversation {
                     stored.ticket = ticket
                     packet = stored
                     handedOff = true
-                    events.append(.handoff(session, reasons: session.handoffReasons, priority: session.priority, seq: nextSeq(), at: now))
+                    if recordsTranscript {
+                        events.append(.handoff(session, reasons: session.handoffReasons, priority: session.priority, seq: nextSeq(), at: now))
+                    }
                     if queue.agentsOnline(at: now) == 0 {
                         session.callbackOffered = true
                         let phone = session.customer ?? session.claimedPhone
@@ -237,7 +242,7 @@ public final class Conversation {
                 ended = true
             }
         }
-        remember(events)
+        if recordsTranscript { remember(events) }
         return TurnResult(classification: classification, replies: replies, events: events, handedOff: handedOff, ended: ended)
     }
 
@@ -327,6 +332,7 @@ public final class Conversation {
     public func close() -> [TranscriptEvent] {
         guard !isClosed else { return [] }
         isClosed = true
+        guard recordsTranscript else { return [] }
         let end = TranscriptEvent.end(session, seq: nextSeq(), at: clock())
         remember([end])
         return [end]

@@ -24,6 +24,18 @@ public struct HandoffSummary {
     /// Customer messages re-read with explanations for a packet (the most recent ones).
     public static let explainedTurns = 12
 
+    /// A packet with what routing needs and nothing an agent would read: what replay queues.
+    public static func bare(_ session: Session, at now: Date) -> HandoffPacket {
+        HandoffPacket(version: HandoffPacket.currentVersion, ticket: "", session: session.id, channel: session.channel,
+                      createdAt: TranscriptEvent.timestamp(now), reasons: session.handoffReasons, priority: session.priority,
+                      skills: session.skills, language: session.language.rawValue, dialect: session.dialect?.rawValue,
+                      elderly: session.elderly,
+                      cues: .init(frustration: session.frustration, frustrated: session.frustrated, elderly: session.elderly,
+                                  dialect: session.dialect?.rawValue),
+                      frustrationTrail: [], intents: session.intents.map(\.rawValue), slots: [:], pending: nil, failedTurns: [],
+                      rulesFired: [], customer: nil, openTickets: [], ticketsMade: [], summary: "", summaries: [:], transcript: [])
+    }
+
     public func packet(session: Session, events: [TranscriptEvent], store: any OperatorData, classifier: Classifier,
                        at now: Date) -> HandoffPacket
     {

@@ -41,6 +41,29 @@ public enum JSONReader {
     public static func members(of buffer: UnsafeBufferPointer<UInt8>, wanted: (UnsafeBufferPointer<UInt8>) -> Int?,
                                found: (Int, Value) -> Void) -> Bool
     {
+        members(of: buffer, wanted: wanted) { index, member in
+            switch member {
+            case .value(let v): found(index, v)
+            case .string(let raw):
+                guard let s = String(validating: raw, as: UTF8.self) else { return false }
+                found(index, .string(s))
+            }
+            return true
+        }
+    }
+
+    /// A wanted member's value: a string without escapes as its bytes in the line (not yet
+    /// checked to be UTF-8), anything else built.
+    public enum Member {
+        case string(UnsafeBufferPointer<UInt8>)
+        case value(Value)
+    }
+
+    /// As above, handing strings without escapes over as bytes: a caller comparing or parsing
+    /// them needs no `String`. `found` returns false to reject the line.
+    public static func members(of buffer: UnsafeBufferPointer<UInt8>, wanted: (UnsafeBufferPointer<UInt8>) -> Int?,
+                               found: (Int, Member) -> Bool) -> Bool
+    {
         var reader = Cursor(buffer: buffer)
         reader.skip()
         guard reader.i < buffer.count, buffer[reader.i] == 0x7B else { return false }
@@ -58,8 +81,12 @@ public enum JSONReader {
             guard reader.i < buffer.count, buffer[reader.i] == 0x3A else { return false }
             reader.i += 1
             if let index = key.flatMap(wanted) {
-                guard let value = reader.value() else { return false }
-                found(index, value)
+                reader.skip()
+                if let raw = reader.rawString() {
+                    guard found(index, .string(raw)) else { return false }
+                } else {
+                    guard let value = reader.value(), found(index, .value(value)) else { return false }
+                }
             } else {
                 guard reader.skipValue() else { return false }
             }
@@ -173,6 +200,23 @@ public enum JSONReader {
             }
             guard string() != nil else { return nil }
             return .some(nil)
+        }
+
+        /// A string without escapes or control characters, as its bytes; nil (and nothing
+        /// consumed) otherwise.
+        mutating func rawString() -> UnsafeBufferPointer<UInt8>? {
+            guard i < buffer.count, buffer[i] == 0x22 else { return nil }
+            var k = i + 1
+            while k < buffer.count {
+                let b = buffer[k]
+                if b == 0x22 {
+                    defer { i = k + 1 }
+                    return UnsafeBufferPointer(rebasing: buffer[(i + 1)..<k])
+                }
+                if b == 0x5C || b < 0x20 { return nil }
+                k += 1
+            }
+            return nil
         }
 
         /// Checks one value and moves past it, building nothing (strings are checked for their
