@@ -6,7 +6,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A rule-based customer-service bot for telecom operators, with human handoff.",
-        subcommands: [Chat.self, Serve.self, AgentCommand.self, TestCommand.self, ReplayCommand.self, Classify.self, Check.self, Evaluate.self, Bench.self]
+        subcommands: [Chat.self, Serve.self, AgentCommand.self, TestCommand.self, ReplayCommand.self, Corpus.self, Classify.self, Check.self, Evaluate.self, Bench.self]
     )
 }
 

@@ -211,6 +211,40 @@ import Testing
         #expect(Timestamp.seconds("yesterday") == nil)
     }
 
+    @Test func rememberedSessionsGiveTheSameReportAsReplayingEveryOne() throws {
+        let corpus = Repo.root.appendingPathComponent("transcripts/corpus").path
+        func json(memo: Int) throws -> (Data, Int) {
+            var options = ReplayRunner.Options()
+            options.memo = memo
+            options.compare = true
+            let result = try ReplayRunner(rules: try Repo.ruleSet(), options: options).run(files: [corpus + "/sessions.jsonl"])
+            var out = Data()
+            result.writeJSON { out.append($0) }
+            return (out, result.memoHits)
+        }
+        let (remembered, hits) = try json(memo: 50_000)
+        let (replayed, none) = try json(memo: 0)
+        #expect(hits > 0 && none == 0)
+        #expect(remembered == replayed)
+    }
+
+    @Test func theBinaryWritesTheSameJSONTwiceAndAnHTMLPage() throws {
+        let dir = try Repo.temporaryDirectory("replay-cli")
+        let page = dir.appendingPathComponent("report.html").path
+        let first = try Binary.run(["replay", "transcripts/corpus", "--json", "--compare", "--html", page])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try Binary.run(["replay", "transcripts/corpus", "--json", "--compare"])
+        #expect(first.stdout == second.stdout)
+        let report = try #require(try JSONSerialization.jsonObject(with: first.stdout) as? [String: Any])
+        #expect((report["sessions"] as? Int ?? 0) >= 550)
+        #expect(report["skipped_lines"] as? Int == 0)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("Deflection"))
+        let text = try Binary.run(["replay", "transcripts/corpus"])
+        #expect(text.status == 0)
+        #expect(text.stdoutText.contains("deflection") && text.stdoutText.contains("by segment"))
+    }
+
     // MARK: - Helpers
 
     static func write(_ log: String) throws -> String {
