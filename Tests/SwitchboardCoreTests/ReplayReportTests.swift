@@ -203,6 +203,27 @@ import Testing
         #expect(report["handoff_reasons"] as? [String: Int] == [:])
     }
 
+    @Test func identityAnswersAreDroppedAndTheSessionReplaysAsIdentified() throws {
+        // Verified in the chat: the number and PIN lines are masked in the log, and the bot's
+        // lines name the customer from then on.
+        let log = """
+            {"session":"v","role":"customer","text":"查话费"}
+            {"session":"v","role":"bot","text":"请告诉我您的手机号码。"}
+            {"session":"v","role":"customer","text":"号码138****0001"}
+            {"session":"v","role":"customer","text":"服务密码是******"}
+            {"session":"v","role":"bot","text":"验证成功。","customer":"138****0001"}
+            {"session":"v","role":"customer","text":"谢谢"}
+            {"session":"v","role":"system","event":"end","outcome":"resolved"}
+
+            """
+        let report = try Self.replay(log)
+        #expect(report["masked_lines"] as? Int == 2)
+        #expect(report["turns"] as? Int == 2)
+        #expect(report["outcomes"] as? [String: Int] == ["resolved": 1, "handoff": 0, "abandoned": 0])
+        #expect(report["fallback_turns"] as? Int == 0)
+        #expect(report["changed"] as? Int == 0)
+    }
+
     @Test func timestampsParseAsRFC3339() {
         #expect(Timestamp.seconds("1970-01-01T00:00:00Z") == 0)
         #expect(Timestamp.seconds("2026-11-29T08:07:23.5Z") == 1_795_939_643.5)

@@ -68,9 +68,10 @@ public struct SessionAssembler {
             switch record.role {
             case .customer:
                 guard let text = record.text else { return }
-                // Masked numbers and PINs (identity answers) carry nothing to replay: the session
-                // is replayed as identified instead, from the `customer` its events record.
-                if text.contains("*") && !text.unicodeScalars.contains(where: { $0.properties.isAlphabetic }) {
+                // A line with a masked number, PIN or card ("服务密码是******", "号码138****0001")
+                // answers the bot's identity questions, which a replay cannot: the session is
+                // replayed as identified instead, from the `customer` its events record.
+                if SessionAssembler.hasMaskedRun(text) {
                     masked = true
                     return
                 }
@@ -101,6 +102,16 @@ public struct SessionAssembler {
     public mutating func finish(into done: inout [RecordedSession]) {
         done += open.values.sorted { $0.index < $1.index }
         open.removeAll()
+    }
+
+    /// Four or more `*` in a row: what masking leaves of a number, a PIN or a card.
+    static func hasMaskedRun(_ text: String) -> Bool {
+        var run = 0
+        for byte in text.utf8 {
+            run = byte == 0x2A ? run + 1 : 0
+            if run >= 4 { return true }
+        }
+        return false
     }
 
     private static func update(_ session: inout RecordedSession, _ change: (inout RecordedSession) -> Void) {
@@ -296,10 +307,15 @@ public final class Replay {
         var fallbacks: [String] = []
         var complaints: [String] = []
         for text in recorded.turns {
-            let inComplaint = conversation.session.flow?.intent == "complaint.file"
+            // A complaint's words: the message that filed it, and the answer to "what happened?".
+            var describing = false
+            if let flow = conversation.session.flow, flow.intent == "complaint.file", case .slot(let name) = flow.awaiting {
+                describing = name.rawValue == "complaint"
+            }
             let result = conversation.receive(text)
-            if conversation.session.lastTurnWasFallback && result.classification != nil { fallbacks.append(text) }
-            if inComplaint || result.classification?.intent == "complaint.file" { complaints.append(text) }
+            let session = conversation.session
+            if session.failedTurns.last == session.turns && result.classification != nil { fallbacks.append(text) }
+            if describing || result.classification?.intent == "complaint.file" { complaints.append(text) }
             if result.handedOff || result.ended { break }
         }
         _ = conversation.close()
