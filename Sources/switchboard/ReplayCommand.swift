@@ -150,7 +150,7 @@ struct ReplayText {
         out += " (metrics v\(string(["definitions", "version"]) ?? "?"), see docs/metrics.md)\n"
         let outcomes = ["resolved", "handoff", "abandoned"].map { "\($0) \(int("outcomes", $0)) (\(percent(int("outcomes", $0), sessions)))" }
         out += "  outcomes        " + outcomes.joined(separator: "  ") + "\n"
-        out += "  deflection      \(rate(double("deflection_rate")))\n"
+        out += "  deflection      \(percent(int("outcomes", "resolved"), sessions)) (resolved / sessions)\n"
         if case .object = value(["contained"]) ?? .null {
             out += "  contained       \(rate(double("contained", "rate"))) of \(int("contained", "sessions_with_customer_and_time")) sessions with a customer and time"
             out += " (\(int("contained", "resolved_then_repeated")) resolved sessions followed by a repeat contact within 24 h)\n"

@@ -227,15 +227,42 @@ public final class Replay {
     /// Replay is a pure function of the rules, the instant, the identity, the channel and the
     /// customer's turns: a session seen before (转人工 alone, 查话费 then 谢谢) is answered from
     /// memory. Bounded: emptied when it reaches `memoLimit` entries.
-    private var memo: [MemoKey: Memo] = [:]
-    public var memoLimit = 50_000
+    private var memo: [UInt64: [(key: MemoKey, memo: Memo)]] = [:]
+    private var memoCount = 0
+    public var memoLimit = 20_000
     public private(set) var memoHits = 0
     public private(set) var memoMisses = 0
 
-    struct MemoKey: Hashable {
+    struct MemoKey {
         var account: String?
         var channel: String?
         var turns: [String]
+
+        /// FNV-1a over the bytes (String's own hashing normalises Unicode, which costs more than
+        /// a short session's replay saves).
+        var hash: UInt64 {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            func mix(_ s: String?) {
+                for b in (s ?? "\u{1}").utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+                h = (h ^ 0xFF) &* 0x100_0000_01b3
+            }
+            mix(account)
+            mix(channel)
+            for turn in turns { mix(turn) }
+            return h
+        }
+
+        func same(as other: MemoKey) -> Bool {
+            func eq(_ a: String?, _ b: String?) -> Bool {
+                switch (a, b) {
+                case (nil, nil): true
+                case let (x?, y?): x.utf8.elementsEqual(y.utf8)
+                default: false
+                }
+            }
+            return eq(account, other.account) && eq(channel, other.channel) && turns.count == other.turns.count
+                && zip(turns, other.turns).allSatisfy { $0.utf8.elementsEqual($1.utf8) }
+        }
     }
 
     struct Memo {
@@ -275,17 +302,22 @@ public final class Replay {
 
     public func run(_ recorded: RecordedSession) -> SessionResult {
         let account = account(for: recorded.customer)
-        let key = memoLimit > 0 ? MemoKey(account: account, channel: recorded.channel, turns: recorded.turns) : nil
+        let key = MemoKey(account: account, channel: recorded.channel, turns: recorded.turns)
+        let hash = memoLimit > 0 ? key.hash : 0
         let memo: Memo
-        if let key, let known = self.memo[key] {
+        if memoLimit > 0, let known = self.memo[hash]?.first(where: { $0.key.same(as: key) })?.memo {
             memoHits += 1
             memo = known
         } else {
             memoMisses += 1
             memo = replay(recorded, account: account)
-            if let key {
-                if self.memo.count >= memoLimit { self.memo.removeAll(keepingCapacity: true) }
-                self.memo[key] = memo
+            if memoLimit > 0 {
+                if memoCount >= memoLimit {
+                    self.memo.removeAll(keepingCapacity: true)
+                    memoCount = 0
+                }
+                self.memo[hash, default: []].append((key, memo))
+                memoCount += 1
             }
         }
         var result = SessionResult(

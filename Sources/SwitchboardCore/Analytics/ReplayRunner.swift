@@ -14,7 +14,7 @@ public final class ReplayRunner {
         public var clusterLimit = 20
         public var batchSize = 256
         /// Sessions remembered per thread (0: every session is replayed, even one seen before).
-        public var memo = 50_000
+        public var memo = 20_000
         public init() {}
     }
 
