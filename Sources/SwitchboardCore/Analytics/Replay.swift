@@ -281,7 +281,7 @@ public final class Replay {
     /// `now` is the instant every replayed session runs at (and the demo data is dated from).
     public init(ruleSet: RuleSet, now: Date) {
         self.ruleSet = ruleSet
-        self.engine = DialogueEngine(rules: ruleSet)
+        self.engine = DialogueEngine(rules: ruleSet, rendersReplies: false)
         self.classifier = Classifier(ruleSet)
         self.seed = InMemoryOperatorData(ruleSet: ruleSet, now: now)
         self.now = now

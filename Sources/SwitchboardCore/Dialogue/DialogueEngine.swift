@@ -19,9 +19,13 @@ public final class DialogueEngine: Sendable {
     let afterBot: [IntentID: HandoffReason]
     /// Cue labels that speak of frustration (not of age): the frustration trail lists only these.
     let frustrationSignals: Set<String>
+    /// False when nobody reads the replies (replay): a reply is its response key, not its
+    /// filled-in template, which a replayed turn would otherwise spend a third of its time on.
+    let rendersReplies: Bool
 
-    public init(rules: RuleSet) {
+    public init(rules: RuleSet, rendersReplies: Bool = true) {
         self.rules = rules
+        self.rendersReplies = rendersReplies
         cuePolicy = rules.dialogue.sessionCues
         handoffPolicy = rules.dialogue.handoff
         afterBot = rules.dialogue.handoff.afterBotReasons
@@ -162,7 +166,7 @@ struct Turn {
     }
 
     func render(_ key: String, _ values: [String: String] = [:]) -> String {
-        guard let template = engine.dialogue.responses[key] else { return key }
+        guard engine.rendersReplies, let template = engine.dialogue.responses[key] else { return key }
         return ResponseTemplate.fill(template.template(language, simple: session.simpleMode), values)
     }
 
