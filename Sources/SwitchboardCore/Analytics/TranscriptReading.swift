@@ -27,15 +27,9 @@ public struct LogRecord: Sendable {
         (Array("system".utf8), Role.system),
     ]
 
-    /// One line's record, or nil when the line is not a JSON object with a string `session` and
-    /// a known `role`.
-    public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> LogRecord? {
-        var parser = Parser()
-        return parser.parse(line)
-    }
-
     /// Parses lines one after another, reusing the last session id's `String` (a session's lines
-    /// tend to come together) and decoding only the fields replay reads.
+    /// tend to come together) and decoding only the fields replay reads. `parse` gives nil when a
+    /// line is not a JSON object with a string `session` and a known `role`.
     public struct Parser {
         private var lastSession: [UInt8] = []
         private var lastSessionString = ""

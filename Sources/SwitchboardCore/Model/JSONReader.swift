@@ -34,24 +34,6 @@ public enum JSONReader {
         }
     }
 
-    /// Reads one JSON object's top-level members, building only the values `wanted` picks (by
-    /// its raw, unescaped key) and checking and skipping the rest without building them. Replay
-    /// reads millions of transcript lines and needs four or five of their fields; a bot line's
-    /// text and slots are only walked over. False when the bytes are not one JSON object.
-    public static func members(of buffer: UnsafeBufferPointer<UInt8>, wanted: (UnsafeBufferPointer<UInt8>) -> Int?,
-                               found: (Int, Value) -> Void) -> Bool
-    {
-        members(of: buffer, wanted: wanted) { index, member in
-            switch member {
-            case .value(let v): found(index, v)
-            case .string(let raw):
-                guard let s = String(validating: raw, as: UTF8.self) else { return false }
-                found(index, .string(s))
-            }
-            return true
-        }
-    }
-
     /// A wanted member's value: a string without escapes as its bytes in the line (not yet
     /// checked to be UTF-8), anything else built.
     public enum Member {
@@ -59,8 +41,12 @@ public enum JSONReader {
         case value(Value)
     }
 
-    /// As above, handing strings without escapes over as bytes: a caller comparing or parsing
-    /// them needs no `String`. `found` returns false to reject the line.
+    /// Reads one JSON object's top-level members, building only the values `wanted` picks (by
+    /// its raw, unescaped key) and checking and skipping the rest without building them; a
+    /// wanted string without escapes is handed over as its bytes, so a caller comparing or
+    /// parsing it needs no `String`. Replay reads millions of transcript lines and needs four or
+    /// five of their fields; a bot line's text and slots are only walked over. False when the
+    /// bytes are not one JSON object, or when `found` returns false (it rejects the line).
     public static func members(of buffer: UnsafeBufferPointer<UInt8>, wanted: (UnsafeBufferPointer<UInt8>) -> Int?,
                                found: (Int, Member) -> Bool) -> Bool
     {
