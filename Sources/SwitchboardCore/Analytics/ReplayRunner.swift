@@ -78,8 +78,9 @@ public final class ReplayRunner {
         let queue = DispatchQueue(label: "replay", attributes: .concurrent)
         // Blocks of lines are parsed on every core; sessions are assembled here, in file order;
         // batches of sessions are replayed on every core and tallied here, in order.
-        let parsing = OrderedStage<ParsedBlock>(limit: options.threads * 2, queue: queue)
-        let replaying = OrderedStage<[(SessionResult, SessionResult?)]>(limit: options.threads * 2, queue: queue)
+        let slots = DispatchSemaphore(value: options.threads)  // at most `threads` blocks or batches at work
+        let parsing = OrderedStage<ParsedBlock>(limit: options.threads * 2, queue: queue, slots: slots)
+        let replaying = OrderedStage<[(SessionResult, SessionResult?)]>(limit: options.threads * 2, queue: queue, slots: slots)
         let engines = EnginePool(runner: self)
         var done: [RecordedSession] = []
         func replay(_ batch: [RecordedSession]) {
@@ -229,10 +230,12 @@ final class OrderedStage<Output>: @unchecked Sendable {
     private var next = 0
     private let limit: Int
     private let queue: DispatchQueue
+    private let slots: DispatchSemaphore
 
-    init(limit: Int, queue: DispatchQueue) {
+    init(limit: Int, queue: DispatchQueue, slots: DispatchSemaphore) {
         self.limit = max(1, limit)
         self.queue = queue
+        self.slots = slots
     }
 
     /// Queues `work`; `drain` gets finished outputs, in order, on the calling thread.
@@ -245,7 +248,9 @@ final class OrderedStage<Output>: @unchecked Sendable {
         submitted += 1
         lock.unlock()
         queue.async { [self] in
+            slots.wait()
             let output = work()
+            slots.signal()
             lock.lock()
             finished[number] = output
             lock.broadcast()
