@@ -229,9 +229,16 @@ public final class Replay {
     /// memory. Bounded: emptied when it reaches `memoLimit` entries.
     private var memo: [UInt64: [(key: MemoKey, memo: Memo)]] = [:]
     private var memoCount = 0
-    public var memoLimit = 20_000
+    /// 0 turns remembering off altogether: every session and every message is worked out anew.
+    public var memoLimit = 20_000 {
+        didSet { classifier.rememberLimit = memoLimit > 0 ? Self.rememberedMessages : 0 }
+    }
+    /// Messages whose classification is kept (per thread).
+    static let rememberedMessages = 50_000
     public private(set) var memoHits = 0
     public private(set) var memoMisses = 0
+    /// Messages whose classification came from memory.
+    public var classifiedFromMemory: Int { classifier.rememberedHits }
 
     struct MemoKey {
         var account: String?
@@ -283,6 +290,7 @@ public final class Replay {
         self.ruleSet = ruleSet
         self.engine = DialogueEngine(rules: ruleSet, rendersReplies: false)
         self.classifier = Classifier(ruleSet)
+        classifier.rememberLimit = Self.rememberedMessages
         self.seed = InMemoryOperatorData(ruleSet: ruleSet, now: now)
         self.now = now
     }

@@ -36,6 +36,8 @@ public final class ReplayRunner {
         /// Sessions answered from memory (seen before) and replayed.
         public var memoHits = 0
         public var memoMisses = 0
+        /// Messages whose classification came from memory.
+        public var classifiedFromMemory = 0
         let clusterLimit: Int
         private var built: ReportPiece?
 
@@ -137,7 +139,7 @@ public final class ReplayRunner {
         input.peakOpenSessions = assembler.peakOpen
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let result = Result(tally: tally, input: input, seconds: seconds, clusterLimit: options.clusterLimit)
-        (result.memoHits, result.memoMisses) = engines.memo
+        (result.memoHits, result.memoMisses, result.classifiedFromMemory) = engines.memo
         return result
     }
 
@@ -211,11 +213,12 @@ public final class ReplayRunner {
         }
 
         /// Sessions answered from memory, and replayed, over all threads.
-        var memo: (hits: Int, misses: Int) {
+        var memo: (hits: Int, misses: Int, classified: Int) {
             lock.lock()
             defer { lock.unlock() }
-            return all.reduce((0, 0)) { sum, e in
-                (sum.0 + e.base.memoHits + (e.other?.memoHits ?? 0), sum.1 + e.base.memoMisses + (e.other?.memoMisses ?? 0))
+            return all.reduce((0, 0, 0)) { sum, e in
+                (sum.0 + e.base.memoHits + (e.other?.memoHits ?? 0), sum.1 + e.base.memoMisses + (e.other?.memoMisses ?? 0),
+                 sum.2 + e.base.classifiedFromMemory + (e.other?.classifiedFromMemory ?? 0))
             }
         }
     }

@@ -12,9 +12,30 @@ public final class Classifier {
         self.scratch = Scratch(ruleSet)
     }
 
+    /// Results kept for messages seen before, up to this many (0, the default: none). A result
+    /// depends only on the text and the context, and a replayed log says 查话费 thousands of
+    /// times; a live chat has no use for it.
+    public var rememberLimit = 0
+    private var remembered: [RememberedKey: Classification] = [:]
+    public private(set) var rememberedHits = 0
+
+    private struct RememberedKey: Hashable {
+        var text: String
+        var expectsPIN: Bool
+    }
+
     /// The same result as `RuleSet.classify`.
     public func classify(_ text: String, context: ClassificationContext = .init(), explain: Bool = false) -> Classification {
-        ruleSet.classify(text, context: context, explain: explain, scratch: scratch)
+        guard rememberLimit > 0, !explain else { return ruleSet.classify(text, context: context, explain: explain, scratch: scratch) }
+        let key = RememberedKey(text: text, expectsPIN: context.expectsPIN)
+        if let known = remembered[key] {
+            rememberedHits += 1
+            return known
+        }
+        let result = ruleSet.classify(text, context: context, explain: false, scratch: scratch)
+        if remembered.count >= rememberLimit { remembered.removeAll(keepingCapacity: true) }
+        remembered[key] = result
+        return result
     }
 }
 
