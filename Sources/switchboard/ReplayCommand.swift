@@ -181,7 +181,10 @@ struct ReplayText {
             out += "\n\(title)"
             if key == "what_if" { out += " (\(comparison.string("base_rules") ?? "") → \(comparison.string("other_rules") ?? ""))" }
             out += ": \(comparison.int("changed")) of \(comparison.int("sessions")) sessions changed\n"
-            out += "  deflection      \(rate(comparison.value(["before", "deflection_rate"])?.doubleValue ?? 0)) → \(rate(comparison.value(["after", "deflection_rate"])?.doubleValue ?? 0))\n"
+            func deflection(_ side: String) -> String {
+                percent(comparison.value([side, "resolved"])?.intValue ?? 0, comparison.value([side, "sessions"])?.intValue ?? 0)
+            }
+            out += "  deflection      \(deflection("before")) → \(deflection("after"))\n"
             for (transition, count) in comparison.counts("transitions") { out += "  \(transition.padding(toLength: 22, withPad: " ", startingAt: 0)) \(count)\n" }
             for changed in (comparison.array("changed_sessions") ?? []).prefix(show) {
                 out += "  · \(changed.string("session") ?? "") \(changed.string("before") ?? "") → \(changed.string("after") ?? "")"
