@@ -1,15 +1,16 @@
 import Dispatch
 import Foundation
 
-/// Replays logs end to end: one thread reads and groups lines into sessions, the others replay
-/// batches of sessions, and the tally takes the results back in input order, so the report is
-/// the same however the threads ran.
+/// Replays logs end to end. The calling thread reads the files in blocks, groups the parsed lines
+/// into sessions and tallies the results; the blocks are parsed, and batches of sessions
+/// replayed, on every core. Both come back in input order, so the report is the same however
+/// the threads ran.
 public final class ReplayRunner {
     public struct Options: Sendable {
         public var compare = false
         /// Sessions silent this long (log time) are complete even without an `end` event.
         public var sessionGap: Double = 2 * 3600
-        /// Replaying threads (default: one per core).
+        /// Blocks parsed or batches replayed at once (default: one per core).
         public var threads = ProcessInfo.processInfo.activeProcessorCount
         public var clusterLimit = 20
         public var batchSize = 256
