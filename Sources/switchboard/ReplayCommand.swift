@@ -194,6 +194,12 @@ struct ReplayText {
                 for turn in (changed.array("turns") ?? []).compactMap(\.stringValue) { out += "      > \(turn)\n" }
             }
         }
+        if case .object(let definitions) = value(["definitions"]) ?? .null {
+            out += "\ndefinitions (metrics v\(string(["definitions", "version"]) ?? "?"))\n"
+            for (term, text) in definitions where term != "version" {
+                out += "  " + term.padding(toLength: 16, withPad: " ", startingAt: 0) + (text.stringValue ?? "") + "\n"
+            }
+        }
         return out
     }
 

@@ -99,11 +99,12 @@ public final class ReplayRunner {
         }
         func assemble(_ parsed: ParsedBlock) {
             input.skippedLines += parsed.skipped
-            for record in parsed.records {
+            // By index: each record is lent to the assembler, not copied (a copy retains its strings).
+            for i in parsed.records.indices {
                 // Replay runs as of the log's first timestamp (so the same log gives the same report
                 // on any day); a log without timestamps runs as of 2026-01-01T00:00:00Z.
-                if engines.now == nil, let time = record.time { engines.now = Date(timeIntervalSince1970: time) }
-                assembler.add(record, into: &done)
+                if engines.now == nil, let time = parsed.records[i].time { engines.now = Date(timeIntervalSince1970: time) }
+                assembler.add(parsed.records[i], into: &done)
                 if done.count >= options.batchSize {
                     replay(done)
                     done.removeAll(keepingCapacity: true)

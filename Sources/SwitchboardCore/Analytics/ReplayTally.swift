@@ -6,9 +6,9 @@ public enum MetricDefinitions {
     public static let version = "1"
     public static let all: [(String, String)] = [
         ("version", version),
-        ("resolved", "the bot kept the session to the end (no handoff) and the last customer turn was neither a fallback nor left inside an unfinished flow"),
+        ("resolved", "no handoff, at least one message understood, and the last customer turn was neither a fallback nor left inside an unfinished flow"),
         ("handoff", "handed to a person at any point in the session"),
-        ("abandoned", "neither resolved nor handed off: the customer left on a fallback or in the middle of a flow"),
+        ("abandoned", "neither resolved nor handed off: the customer left on a fallback, in the middle of a flow, or without a message the bot understood"),
         ("deflection_rate", "resolved / sessions"),
         ("contained", "resolved, and the same customer did not come back within 24 hours (end of this session to start of the next) with the same first intent; counted over sessions whose log carries a customer and timestamps"),
         ("first_intent", "the session's first intent other than greeting, thanks, goodbye, affirm, deny or cancel ('none' if there was none)"),
