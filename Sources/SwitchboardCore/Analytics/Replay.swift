@@ -25,15 +25,15 @@ public struct RecordedSession: Sendable {
 /// end of the input. Only sessions still open are held.
 public struct SessionAssembler {
     public let gap: Double
-    private var open: [String: RecordedSession] = [:]
+    private var open: [SessionKey: RecordedSession] = [:]
     private var nextIndex = 0
     private var latest = -Double.infinity
     private var sinceSweep = 0
     private var lastSweep = -Double.infinity
     /// Sessions recently completed at their `end`: a line for one of them afterwards is late, not
     /// a new session. A ring of the last 65,536 keeps this bounded too.
-    private var closed: Set<String> = []
-    private var closedRing: [String] = []
+    private var closed: Set<SessionKey> = []
+    private var closedRing: [SessionKey] = []
     private var closedNext = 0
     private static let closedLimit = 65_536
     /// Lines for a session already completed by its `end` event.
@@ -47,18 +47,23 @@ public struct SessionAssembler {
 
     public mutating func add(_ record: LogRecord, into done: inout [RecordedSession]) {
         if let time = record.time, time > latest { latest = time }
-        if open[record.session] == nil {
-            if closed.contains(record.session) {
+        let key = SessionKey(record.session, hash: record.sessionHash)
+        let slot: Dictionary<SessionKey, RecordedSession>.Index
+        if let found = open.index(forKey: key) {
+            slot = found
+        } else {
+            if closed.contains(key) {
                 lateLines += 1
                 return
             }
-            open[record.session] = RecordedSession(id: record.session, index: nextIndex)
+            open[key] = RecordedSession(id: record.session, index: nextIndex)
             nextIndex += 1
             peakOpen = max(peakOpen, open.count)
+            slot = open.index(forKey: key)!
         }
         var ended = false
         var masked = false
-        Self.update(&open[record.session]!) { s in
+        Self.update(&open.values[slot]) { s in
             if s.customer == nil, let customer = record.customer { s.customer = customer }
             if let channel = record.channel { s.channel = channel }
             if let time = record.time {
@@ -71,7 +76,7 @@ public struct SessionAssembler {
                 // A line with a masked number, PIN or card ("服务密码是******", "号码138****0001")
                 // answers the bot's identity questions, which a replay cannot: the session is
                 // replayed as identified instead, from the `customer` its events record.
-                if SessionAssembler.hasMaskedRun(text) {
+                if record.masked {
                     masked = true
                     return
                 }
@@ -84,8 +89,9 @@ public struct SessionAssembler {
             }
         }
         if masked { maskedLines += 1 }
-        if ended, let session = open.removeValue(forKey: record.session) {
-            remember(session.id)
+        if ended {
+            let session = open.remove(at: slot).value
+            remember(key)
             done.append(session)
         }
         // Quiet sessions are looked for each time the log's clock moves on by half a gap (and
@@ -104,30 +110,20 @@ public struct SessionAssembler {
         open.removeAll()
     }
 
-    /// Four or more `*` in a row: what masking leaves of a number, a PIN or a card.
-    static func hasMaskedRun(_ text: String) -> Bool {
-        var run = 0
-        for byte in text.utf8 {
-            run = byte == 0x2A ? run + 1 : 0
-            if run >= 4 { return true }
-        }
-        return false
-    }
-
     private static func update(_ session: inout RecordedSession, _ change: (inout RecordedSession) -> Void) {
         change(&session)
     }
 
     private mutating func sweep(into done: inout [RecordedSession]) {
         guard latest.isFinite else { return }
-        let quiet = open.values.filter { ($0.end ?? latest) < latest - gap }.sorted { $0.index < $1.index }
-        for session in quiet {
-            open.removeValue(forKey: session.id)
+        let quiet = open.filter { ($0.value.end ?? latest) < latest - gap }.sorted { $0.value.index < $1.value.index }
+        for (key, session) in quiet {
+            open.removeValue(forKey: key)
             done.append(session)
         }
     }
 
-    private mutating func remember(_ id: String) {
+    private mutating func remember(_ id: SessionKey) {
         if closedRing.count < Self.closedLimit {
             closedRing.append(id)
         } else {

@@ -12,7 +12,13 @@ public struct LogRecord: Sendable {
     public enum Role: Sendable { case customer, bot, agent, system, other }
 
     public var session = ""
+    /// A hash of `session`'s bytes, worked out on the parsing thread: the thread that groups
+    /// lines into sessions then never hashes a string.
+    public var sessionHash: UInt64 = 0
     public var role = Role.other
+    /// A customer line whose text carries a masked number, PIN or card (four or more `*` in a
+    /// row): an identity answer, which replay drops.
+    public var masked = false
     public var text: String?
     public var customer: String?
     public var channel: String?
@@ -33,6 +39,7 @@ public struct LogRecord: Sendable {
     public struct Parser {
         private var lastSession: [UInt8] = []
         private var lastSessionString = ""
+        private var lastSessionHash: UInt64 = 0
 
         public init() {}
 
@@ -55,12 +62,15 @@ public struct LogRecord: Sendable {
                         guard let s = String(validating: raw, as: UTF8.self) else { return false }
                         lastSession = Array(raw)
                         lastSessionString = s
+                        lastSessionHash = SessionKey.hash(raw)
                     }
                     record.session = lastSessionString
+                    record.sessionHash = lastSessionHash
                     hasSession = true
                 case (0, .value(let v)):
-                    guard let s = v.string else { return true }
+                    guard var s = v.string else { return true }
                     record.session = s
+                    record.sessionHash = s.withUTF8 { SessionKey.hash($0) }
                     hasSession = true
                 case (1, .string(let raw)):
                     if let role = roles.first(where: { $0.0.elementsEqual(raw) })?.1 {
@@ -81,7 +91,18 @@ public struct LogRecord: Sendable {
             })
             guard ok, hasSession, hasRole, !record.session.isEmpty else { return nil }
             if record.role != .customer { record.text = nil }
+            if let text = record.text { record.masked = Self.hasMaskedRun(text) }
             return record
+        }
+
+        /// Four or more `*` in a row: what masking leaves of a number, a PIN or a card.
+        static func hasMaskedRun(_ text: String) -> Bool {
+            var run = 0
+            for byte in text.utf8 {
+                run = byte == 0x2A ? run + 1 : 0
+                if run >= 4 { return true }
+            }
+            return false
         }
     }
 
@@ -96,6 +117,27 @@ public struct LogRecord: Sendable {
         default: break
         }
     }
+}
+
+/// A session id with its hash worked out once (FNV-1a over its bytes), so dictionaries of open
+/// and closed sessions never hash the string itself.
+public struct SessionKey: Hashable, Sendable {
+    public let id: String
+    public let hash: UInt64
+
+    public init(_ id: String, hash: UInt64) {
+        self.id = id
+        self.hash = hash
+    }
+
+    public static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    public static func == (a: SessionKey, b: SessionKey) -> Bool { a.hash == b.hash && a.id.utf8.elementsEqual(b.id.utf8) }
 }
 
 /// RFC 3339 timestamps (`2026-11-29T08:07:23.017Z`, `…+08:00`) to seconds since 1970, without
