@@ -83,7 +83,7 @@ public final class ReplayRunner {
         // batches of sessions are replayed on every core and tallied here, in order.
         let slots = DispatchSemaphore(value: options.threads)  // at most `threads` blocks or batches at work
         let parsing = OrderedStage<ParsedBlock>(limit: options.threads * 2, queue: queue, slots: slots)
-        let replaying = OrderedStage<[(SessionResult, SessionResult?)]>(limit: options.threads * 2, queue: queue, slots: slots)
+        let replaying = OrderedStage<ReplayedBatch>(limit: options.threads * 2, queue: queue, slots: slots)
         let engines = EnginePool(runner: self)
         var done: [RecordedSession] = []
         func replay(_ batch: [RecordedSession]) {
@@ -92,9 +92,9 @@ public final class ReplayRunner {
             replaying.submit({
                 let engine = engines.take()
                 defer { engines.give(engine) }
-                return batch.map { recorded in (engine.base.run(recorded), engine.other?.run(recorded)) }
-            }, drain: { results in
-                for (result, other) in results { tally.add(result, other: other) }
+                return ReplayedBatch(batch.map { recorded in (engine.base.run(recorded), engine.other?.run(recorded)) })
+            }, drain: { replayed in
+                tally.add(batch: replayed.results, counts: replayed.counts)
             })
         }
         func assemble(_ parsed: ParsedBlock) {
@@ -133,8 +133,8 @@ public final class ReplayRunner {
         for start in stride(from: 0, to: done.count, by: options.batchSize) {
             replay(Array(done[start..<min(done.count, start + options.batchSize)]))
         }
-        replaying.finish { results in
-            for (result, other) in results { tally.add(result, other: other) }
+        replaying.finish { replayed in
+            tally.add(batch: replayed.results, counts: replayed.counts)
         }
         input.lateLines = assembler.lateLines
         input.maskedLines = assembler.maskedLines
@@ -174,6 +174,18 @@ public final class ReplayRunner {
                     }
                 }
             }
+        }
+    }
+
+    /// A batch's results, with what can be counted in any order already counted on the thread
+    /// that replayed it.
+    struct ReplayedBatch: @unchecked Sendable {
+        var results: [(SessionResult, SessionResult?)]
+        var counts = ReplayTally.Counts()
+
+        init(_ results: [(SessionResult, SessionResult?)]) {
+            self.results = results
+            for (result, _) in results { counts.add(result) }
         }
     }
 

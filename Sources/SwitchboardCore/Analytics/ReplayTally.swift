@@ -33,6 +33,13 @@ public struct OutcomeCounts: Sendable, Equatable {
         }
     }
 
+    public mutating func merge(_ other: OutcomeCounts) {
+        sessions += other.sessions
+        resolved += other.resolved
+        handoff += other.handoff
+        abandoned += other.abandoned
+    }
+
     public var deflectionRate: Double { Self.rate(resolved, sessions) }
 
     static func rate(_ part: Int, _ whole: Int) -> Double {
@@ -236,17 +243,15 @@ enum ReportPiece {
 
 /// Everything a replay report counts, added to one session at a time in input order.
 public final class ReplayTally {
-    public private(set) var outcomes = OutcomeCounts()
-    public private(set) var turns = 0
-    public private(set) var fallbackTurns = 0
+    /// What does not depend on the order of sessions: counted by the replaying threads, batch by
+    /// batch, and merged here.
+    public private(set) var counts = Counts()
+    public var outcomes: OutcomeCounts { counts.outcomes }
+    public var turns: Int { counts.turns }
+    public var fallbackTurns: Int { counts.fallbackTurns }
     /// Sessions whose replayed outcome differs from their recorded `end` outcome.
-    public private(set) var changed = 0
-    var reasons: [String: Int] = [:]
-    var intents: [String: Int] = [:]
-    var segments: [String: [String: OutcomeCounts]] = [:]
+    public var changed: Int { counts.changed }
     var repeats = RepeatContacts()
-    var fallbacks = TextClusterer()
-    var complaints = TextClusterer()
     let details: Spill
     let compare: Comparison?
     let whatIf: Comparison?
@@ -261,24 +266,77 @@ public final class ReplayTally {
         self.rulesNames = rulesNames
     }
 
+    /// Counts that do not depend on the order sessions come in; `merge` adds one batch's.
+    public struct Counts: Sendable {
+        public var outcomes = OutcomeCounts()
+        public var turns = 0
+        public var fallbackTurns = 0
+        public var changed = 0
+        var reasons: [String: Int] = [:]
+        var intents: [String: Int] = [:]
+        var segments: [String: [String: OutcomeCounts]] = [:]
+        var fallbacks = TextClusterer()
+        var complaints = TextClusterer()
+
+        public init() {}
+
+        public mutating func add(_ r: SessionResult) {
+            outcomes.add(r.outcome)
+            turns += r.turns.count
+            fallbackTurns += r.fallbackTurns
+            for reason in r.handoffReasons { reasons[reason, default: 0] += 1 }
+            for intent in r.intents { intents[intent.rawValue, default: 0] += 1 }
+            if let recorded = r.recordedOutcome, recorded != r.outcome.rawValue { changed += 1 }
+            segment("language", r.language, r.outcome)
+            segment("dialect", r.dialect ?? "none", r.outcome)
+            segment("elderly", r.elderly ? "true" : "false", r.outcome)
+            segment("channel", r.channel ?? "unknown", r.outcome)
+            segment("first_intent", r.firstIntent ?? "none", r.outcome)
+            for reason in Set(r.handoffReasons).sorted() { segment("handoff_reason", reason, r.outcome) }
+            for text in r.fallbackTexts { fallbacks.add(text) }
+            for text in r.complaintTexts { complaints.add(text) }
+        }
+
+        private mutating func segment(_ kind: String, _ value: String, _ outcome: Session.Outcome) {
+            segments[kind, default: [:]][value, default: OutcomeCounts()].add(outcome)
+        }
+
+        public mutating func merge(_ other: Counts) {
+            outcomes.merge(other.outcomes)
+            turns += other.turns
+            fallbackTurns += other.fallbackTurns
+            changed += other.changed
+            reasons.merge(other.reasons, uniquingKeysWith: +)
+            intents.merge(other.intents, uniquingKeysWith: +)
+            for (kind, values) in other.segments {
+                segments[kind, default: [:]].merge(values) { a, b in
+                    var sum = a
+                    sum.merge(b)
+                    return sum
+                }
+            }
+            fallbacks.merge(other.fallbacks)
+            complaints.merge(other.complaints)
+        }
+    }
+
+    /// One session, counted here (tests, small runs).
     public func add(_ r: SessionResult, other: SessionResult? = nil) {
-        outcomes.add(r.outcome)
-        turns += r.turns.count
-        fallbackTurns += r.fallbackTurns
-        for reason in r.handoffReasons { reasons[reason, default: 0] += 1 }
-        for intent in r.intents { intents[intent.rawValue, default: 0] += 1 }
-        if let recorded = r.recordedOutcome, recorded != r.outcome.rawValue { changed += 1 }
-        segment("language", r.language, r.outcome)
-        segment("dialect", r.dialect ?? "none", r.outcome)
-        segment("elderly", r.elderly ? "true" : "false", r.outcome)
-        segment("channel", r.channel ?? "unknown", r.outcome)
-        segment("first_intent", r.firstIntent ?? "none", r.outcome)
-        for reason in Set(r.handoffReasons).sorted() { segment("handoff_reason", reason, r.outcome) }
+        counts.add(r)
+        addInOrder(r, other: other)
+    }
+
+    /// A batch counted elsewhere (`Counts`), then its sessions' order-dependent parts.
+    public func add(batch: [(SessionResult, SessionResult?)], counts batchCounts: Counts) {
+        counts.merge(batchCounts)
+        for (r, other) in batch { addInOrder(r, other: other) }
+    }
+
+    /// What depends on the order of sessions: repeat contacts, and the lists of every session.
+    private func addInOrder(_ r: SessionResult, other: SessionResult?) {
         if let customer = r.customer, let start = r.start {
             repeats.add(customer: customer, start: start, end: r.end ?? start, intent: r.firstIntent, resolved: r.outcome == .resolved)
         }
-        for text in r.fallbackTexts { fallbacks.add(text) }
-        for text in r.complaintTexts { complaints.add(text) }
         details.append(bytes: r.detail.isEmpty ? r.detailJSON() : r.detail)
         if let compare, let recorded = r.recordedOutcome {
             compare.add(r, before: recorded, beforeReasons: nil, beforeIntents: nil, after: r)
@@ -286,10 +344,6 @@ public final class ReplayTally {
         if let whatIf, let other {
             whatIf.add(r, before: r.outcome.rawValue, beforeReasons: r.handoffReasons, beforeIntents: r.intents, after: other)
         }
-    }
-
-    private func segment(_ kind: String, _ value: String, _ outcome: Session.Outcome) {
-        segments[kind, default: [:]][value, default: OutcomeCounts()].add(outcome)
     }
 
     /// Input problems the reader counted, reported with the figures.
@@ -316,17 +370,17 @@ public final class ReplayTally {
                 ("sessions_with_customer_and_time", .int(repeats.identified)), ("repeat_contacts", .int(repeats.repeated)),
                 ("resolved_then_repeated", .int(repeats.resolvedThenRepeated)),
             ]))),
-            ("handoff_reasons", .value(Self.sortedCounts(reasons))), ("intents", .value(Self.sortedCounts(intents))),
+            ("handoff_reasons", .value(Self.sortedCounts(counts.reasons))), ("intents", .value(Self.sortedCounts(counts.intents))),
             ("fallback_turns", .value(.int(fallbackTurns))), ("changed", .value(.int(changed))),
             ("skipped_lines", .value(.int(input.skippedLines))), ("late_lines", .value(.int(input.lateLines))),
             ("masked_lines", .value(.int(input.maskedLines))),
             ("unreadable_files", .value(.array(input.unreadableFiles.map { .string($0) }))),
             ("segments", .value(.object(Self.segmentKinds.map { kind in
-                (kind, .object((segments[kind] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) }))
+                (kind, .object((counts.segments[kind] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) }))
             }))),
-            ("fallback_clusters", .value(.array(fallbacks.clusters(limit: clusterLimit).map(\.json)))),
-            ("fallback_texts", .value(.object([("total", .int(fallbacks.total)), ("not_clustered", .int(fallbacks.overflow))]))),
-            ("complaint_clusters", .value(.array(complaints.clusters(limit: clusterLimit).map(\.json)))),
+            ("fallback_clusters", .value(.array(counts.fallbacks.clusters(limit: clusterLimit).map(\.json)))),
+            ("fallback_texts", .value(.object([("total", .int(counts.fallbacks.total)), ("not_clustered", .int(counts.fallbacks.overflow))]))),
+            ("complaint_clusters", .value(.array(counts.complaints.clusters(limit: clusterLimit).map(\.json)))),
         ]
         if let compare {
             members.append(("compare", .object(compare.head([]))))
