@@ -265,7 +265,7 @@ extension Bench {
                          result.classifiedFromMemory))
         }
         let rates = rows.map { Double($0.turns) / $0.seconds }
-        let peak = Self.peakResidentMB()
+        let peak = BenchServe.memory(pid: getpid(), field: "VmHWM") / 1_048_576
         if json {
             print(JSONValue.object([
                 ("files", .int(files.count)), ("bytes", .int(bytes)), ("sessions", .int(rows[0].sessions)), ("turns", .int(rows[0].turns)),
@@ -282,12 +282,5 @@ extension Bench {
             print("  seen before, from memory: \(rows[0].hits) of \(rows[0].sessions) sessions, \(rows[0].classified) messages classified"
                   + (noMemo ? " (--no-memo)" : ""))
         }
-    }
-
-    static func peakResidentMB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return 0 }
-        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
     }
 }

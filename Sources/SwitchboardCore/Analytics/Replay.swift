@@ -241,18 +241,18 @@ public final class Replay {
         var channel: String?
         var turns: [String]
 
-        /// FNV-1a over the bytes (String's own hashing normalises Unicode, which costs more than
-        /// a short session's replay saves).
+        /// Over the bytes (String's own hashing normalises Unicode, which costs more than a
+        /// short session's replay saves); 0xFF, never in UTF-8, separates the parts.
         var hash: UInt64 {
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            var h = FNV1a()
             func mix(_ s: String?) {
-                for b in (s ?? "\u{1}").utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-                h = (h ^ 0xFF) &* 0x100_0000_01b3
+                h.add(s ?? "\u{1}")
+                h.add(0xFF)
             }
             mix(account)
             mix(channel)
             for turn in turns { mix(turn) }
-            return h
+            return h.value
         }
 
         func same(as other: MemoKey) -> Bool {

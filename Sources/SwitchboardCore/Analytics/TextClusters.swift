@@ -247,10 +247,8 @@ public struct TextClusterer: Sendable {
         var text: String
         init(_ text: String) {
             self.text = text
-            // FNV-1a: stable across runs and processes, unlike `Hasher`, which is seeded per process.
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-            hash = h
+            // Stable across runs and processes, unlike `Hasher`.
+            hash = FNV1a.hash(text)
         }
         static func < (a: Held, b: Held) -> Bool { a.hash != b.hash ? a.hash < b.hash : a.text < b.text }
     }
@@ -377,14 +375,12 @@ enum TextFeatures {
     }
 
     private static func hash(_ kind: Kind, _ scalars: some Collection<Unicode.Scalar>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var h = FNV1a()
         func mix(_ v: UInt32) {
-            for shift in stride(from: 0, to: 32, by: 8) {
-                h = (h ^ UInt64((v >> UInt32(shift)) & 0xFF)) &* 0x0000_0100_0000_01B3
-            }
+            for shift in stride(from: 0, to: 32, by: 8) { h.add(UInt8((v >> UInt32(shift)) & 0xFF)) }
         }
         mix(UInt32(kind.rawValue))
         for s in scalars { mix(s.value) }
-        return h
+        return h.value
     }
 }

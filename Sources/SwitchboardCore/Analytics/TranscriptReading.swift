@@ -119,7 +119,7 @@ public struct LogRecord: Sendable {
     }
 }
 
-/// A session id with its hash worked out once (FNV-1a over its bytes), so dictionaries of open
+/// A session id with its hash worked out once (`FNV1a` over its bytes), so dictionaries of open
 /// and closed sessions never hash the string itself.
 public struct SessionKey: Hashable, Sendable {
     public let id: String
@@ -131,9 +131,9 @@ public struct SessionKey: Hashable, Sendable {
     }
 
     public static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
+        var h = FNV1a()
+        h.add(bytes)
+        return h.value
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(hash) }

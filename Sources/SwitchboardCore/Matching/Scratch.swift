@@ -19,7 +19,7 @@ public final class Classifier {
     private var remembered: [RememberedKey: Classification] = [:]
     public private(set) var rememberedHits = 0
 
-    /// Hashed over the bytes (FNV-1a): String's own hashing normalises Unicode first, which for
+    /// Hashed over the bytes (`FNV1a`): String's own hashing normalises Unicode first, which for
     /// Chinese text cost half of what a remembered result saves.
     private struct RememberedKey: Hashable {
         var text: String
@@ -29,9 +29,10 @@ public final class Classifier {
         init(text: String, expectsPIN: Bool) {
             self.text = text
             self.expectsPIN = expectsPIN
-            var h: UInt64 = expectsPIN ? 0x84222325cbf29ce4 : 0xcbf2_9ce4_8422_2325
-            for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-            hash = h
+            var h = FNV1a()
+            h.add(expectsPIN ? 1 : 0)
+            h.add(text)
+            hash = h.value
         }
 
         func hash(into hasher: inout Hasher) { hasher.combine(hash) }

@@ -1,0 +1,23 @@
+/// FNV-1a, 64 bits, over bytes: stable across runs and processes (unlike `Hasher`, which is
+/// seeded per process) and cheap on UTF-8 (String's own hashing normalises Unicode first).
+/// Replay keys its sessions, remembered sessions and remembered messages with it, and the
+/// clusterer orders the texts it keeps by it.
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ byte: UInt8) { value = (value ^ UInt64(byte)) &* 0x100_0000_01b3 }
+
+    mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
+        for byte in bytes { add(byte) }
+    }
+
+    mutating func add(_ text: String) {
+        for byte in text.utf8 { add(byte) }
+    }
+
+    static func hash(_ text: String) -> UInt64 {
+        var h = FNV1a()
+        h.add(text)
+        return h.value
+    }
+}
