@@ -145,59 +145,61 @@ struct ReplayText {
 
     func render() -> String {
         var out = ""
-        let sessions = int("sessions")
-        out += "\(sessions) sessions, \(int("turns")) customer turns replayed"
-        out += " (metrics v\(string(["definitions", "version"]) ?? "?"), see docs/metrics.md)\n"
-        let outcomes = ["resolved", "handoff", "abandoned"].map { "\($0) \(int("outcomes", $0)) (\(percent(int("outcomes", $0), sessions)))" }
-        out += "  outcomes        " + outcomes.joined(separator: "  ") + "\n"
-        out += "  deflection      \(percent(int("outcomes", "resolved"), sessions)) (resolved / sessions)\n"
-        if case .object = value(["contained"]) ?? .null {
-            out += "  contained       \(rate(double("contained", "rate"))) of \(int("contained", "sessions_with_customer_and_time")) sessions with a customer and time"
-            out += " (\(int("contained", "resolved_then_repeated")) resolved sessions followed by a repeat contact within 24 h)\n"
+        let sessions = int(report, "sessions")
+        out += "\(sessions) sessions, \(int(report, "turns")) customer turns replayed"
+        out += " (metrics v\(report[["definitions", "version"]]?.string ?? "?"), see docs/metrics.md)\n"
+        let outcomes = ["resolved", "handoff", "abandoned"].map {
+            "\($0) \(int(report, "outcomes", $0)) (\(percent(int(report, "outcomes", $0), sessions)))"
         }
-        out += "  fallback turns  \(int("fallback_turns"))\n"
-        if int("skipped_lines") > 0 { out += "  skipped lines   \(int("skipped_lines")) (not JSON, or no session/role)\n" }
-        out += section("handoff reasons", counts(["handoff_reasons"]))
-        out += section("intents (top 10)", Array(counts(["intents"]).prefix(10)))
-        if case .object(let kinds) = value(["segments"]) ?? .null {
+        out += "  outcomes        " + outcomes.joined(separator: "  ") + "\n"
+        out += "  deflection      \(percent(int(report, "outcomes", "resolved"), sessions)) (resolved / sessions)\n"
+        if let contained = report["contained"], contained.pairs != nil {
+            out += "  contained       \(rate(contained["rate"]?.number ?? 0)) of \(int(contained, "sessions_with_customer_and_time")) sessions with a customer and time"
+            out += " (\(int(contained, "resolved_then_repeated")) resolved sessions followed by a repeat contact within 24 h)\n"
+        }
+        out += "  fallback turns  \(int(report, "fallback_turns"))\n"
+        if int(report, "skipped_lines") > 0 { out += "  skipped lines   \(int(report, "skipped_lines")) (not JSON, or no session/role)\n" }
+        out += section("handoff reasons", counts(report["handoff_reasons"]))
+        out += section("intents (top 10)", Array(counts(report["intents"]).prefix(10)))
+        if let kinds = report["segments"]?.pairs {
             out += "\ndeflection by segment\n"
             for (kind, values) in kinds {
-                guard case .object(let entries) = values, !entries.isEmpty else { continue }
-                let sorted = entries.sorted { ($0.1.int("sessions"), $1.0) > ($1.1.int("sessions"), $0.0) }.prefix(8)
-                let cells = sorted.map { "\($0.0) \(rate($0.1.double("deflection_rate"))) of \($0.1.int("sessions"))" }
+                guard let entries = values.pairs, !entries.isEmpty else { continue }
+                let sorted = entries.sorted { (int($0.1, "sessions"), $1.0) > (int($1.1, "sessions"), $0.0) }.prefix(8)
+                let cells = sorted.map { "\($0.0) \(rate($0.1["deflection_rate"]?.number ?? 0)) of \(int($0.1, "sessions"))" }
                 out += "  " + kind.padding(toLength: 15, withPad: " ", startingAt: 0) + " " + cells.joined(separator: " · ") + "\n"
             }
         }
         for (key, title) in [("fallback_clusters", "not understood, clustered"), ("complaint_clusters", "complaints, clustered")] {
-            guard case .array(let list) = value([key]) ?? .null, !list.isEmpty else { continue }
+            guard let list = report[key]?.items, !list.isEmpty else { continue }
             out += "\n\(title) (largest first)\n"
             for cluster in list.prefix(10) {
-                let examples = (cluster.array("examples") ?? []).prefix(3).compactMap { $0.string("text") }
-                out += "  \(String(cluster.int("size")).padding(toLength: 5, withPad: " ", startingAt: 0)) \(examples.joined(separator: " | "))\n"
+                let examples = (cluster["examples"]?.items ?? []).prefix(3).compactMap { $0["text"]?.string }
+                out += "  \(String(int(cluster, "size")).padding(toLength: 5, withPad: " ", startingAt: 0)) \(examples.joined(separator: " | "))\n"
             }
         }
         for (key, title) in [("compare", "recorded outcomes → these rules"), ("what_if", "baseline rules → other rules")] {
-            guard let comparison = value([key]) else { continue }
+            guard let comparison = report[key] else { continue }
             out += "\n\(title)"
-            if key == "what_if" { out += " (\(comparison.string("base_rules") ?? "") → \(comparison.string("other_rules") ?? ""))" }
-            out += ": \(comparison.int("changed")) of \(comparison.int("sessions")) sessions changed\n"
-            func deflection(_ side: String) -> String {
-                percent(comparison.value([side, "resolved"])?.intValue ?? 0, comparison.value([side, "sessions"])?.intValue ?? 0)
-            }
+            if key == "what_if" { out += " (\(comparison["base_rules"]?.string ?? "") → \(comparison["other_rules"]?.string ?? ""))" }
+            out += ": \(int(comparison, "changed")) of \(int(comparison, "sessions")) sessions changed\n"
+            func deflection(_ side: String) -> String { percent(int(comparison, side, "resolved"), int(comparison, side, "sessions")) }
             out += "  deflection      \(deflection("before")) → \(deflection("after"))\n"
-            for (transition, count) in comparison.counts("transitions") { out += "  \(transition.padding(toLength: 22, withPad: " ", startingAt: 0)) \(count)\n" }
-            for changed in (comparison.array("changed_sessions") ?? []).prefix(show) {
-                out += "  · \(changed.string("session") ?? "") \(changed.string("before") ?? "") → \(changed.string("after") ?? "")"
-                let reasons = (changed.array("after_reasons") ?? []).compactMap(\.stringValue)
+            for (transition, count) in counts(comparison["transitions"]) {
+                out += "  \(transition.padding(toLength: 22, withPad: " ", startingAt: 0)) \(count)\n"
+            }
+            for changed in (comparison["changed_sessions"]?.items ?? []).prefix(show) {
+                out += "  · \(changed["session"]?.string ?? "") \(changed["before"]?.string ?? "") → \(changed["after"]?.string ?? "")"
+                let reasons = (changed["after_reasons"]?.items ?? []).compactMap(\.string)
                 if !reasons.isEmpty { out += " (\(reasons.joined(separator: ", ")))" }
                 out += "\n"
-                for turn in (changed.array("turns") ?? []).compactMap(\.stringValue) { out += "      > \(turn)\n" }
+                for turn in (changed["turns"]?.items ?? []).compactMap(\.string) { out += "      > \(turn)\n" }
             }
         }
-        if case .object(let definitions) = value(["definitions"]) ?? .null {
-            out += "\ndefinitions (metrics v\(string(["definitions", "version"]) ?? "?"))\n"
+        if let definitions = report["definitions"]?.pairs {
+            out += "\ndefinitions (metrics v\(report[["definitions", "version"]]?.string ?? "?"))\n"
             for (term, text) in definitions where term != "version" {
-                out += "  " + term.padding(toLength: 16, withPad: " ", startingAt: 0) + (text.stringValue ?? "") + "\n"
+                out += "  " + term.padding(toLength: 16, withPad: " ", startingAt: 0) + (text.string ?? "") + "\n"
             }
         }
         return out
@@ -208,47 +210,13 @@ struct ReplayText {
         return "\n\(title)\n" + rows.map { "  " + $0.0.padding(toLength: 20, withPad: " ", startingAt: 0) + " \($0.1)\n" }.joined()
     }
 
-    private func value(_ path: [String]) -> JSONValue? { report.value(path) }
-    private func int(_ path: String...) -> Int { report.value(path)?.intValue ?? 0 }
-    private func double(_ path: String...) -> Double { report.value(path)?.doubleValue ?? 0 }
-    private func string(_ path: [String]) -> String? { report.value(path)?.stringValue }
-    private func counts(_ path: [String]) -> [(String, Int)] { report.counts(path) }
+    private func int(_ value: JSONValue, _ path: String...) -> Int { value[path]?.int ?? 0 }
+
+    /// An object of counts, largest first (ties by name).
+    private func counts(_ value: JSONValue?) -> [(String, Int)] {
+        (value?.pairs ?? []).compactMap { k, v in v.int.map { (k, $0) } }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
+    }
+
     private func rate(_ r: Double) -> String { String(format: "%.1f%%", r * 100) }
     private func percent(_ part: Int, _ whole: Int) -> String { whole == 0 ? "0%" : String(format: "%.1f%%", Double(part) / Double(whole) * 100) }
-}
-
-extension JSONValue {
-    func value(_ path: [String]) -> JSONValue? {
-        var current = self
-        for key in path {
-            guard case .object(let members) = current, let next = members.first(where: { $0.0 == key })?.1 else { return nil }
-            current = next
-        }
-        return current
-    }
-    var intValue: Int? {
-        switch self {
-        case .int(let i): i
-        case .double(let d): Int(d)
-        default: nil
-        }
-    }
-    var doubleValue: Double? {
-        switch self {
-        case .int(let i): Double(i)
-        case .double(let d): d
-        default: nil
-        }
-    }
-    var stringValue: String? { if case .string(let s) = self { s } else { nil } }
-    func int(_ key: String) -> Int { value([key])?.intValue ?? 0 }
-    func double(_ key: String) -> Double { value([key])?.doubleValue ?? 0 }
-    func string(_ key: String) -> String? { value([key])?.stringValue }
-    func array(_ key: String) -> [JSONValue]? { if case .array(let a) = value([key]) ?? .null { a } else { nil } }
-    /// An object of counts, largest first (ties by name).
-    func counts(_ path: [String]) -> [(String, Int)] {
-        guard case .object(let members) = value(path) ?? .null else { return [] }
-        return members.compactMap { k, v in v.intValue.map { (k, $0) } }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
-    }
-    func counts(_ key: String) -> [(String, Int)] { counts([key]) }
 }

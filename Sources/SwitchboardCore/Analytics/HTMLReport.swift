@@ -439,32 +439,3 @@ public enum HTMLReport {
         dt{font-weight:600;margin-top:8px}dd{margin:2px 0 0 0;color:#374151}footer{margin-top:32px}
         """
 }
-
-fileprivate extension JSONValue {
-    /// The value under `key` if this is an object holding a non-null one.
-    subscript(key: String) -> JSONValue? {
-        guard case .object(let pairs) = self, let value = pairs.first(where: { $0.0 == key })?.1 else { return nil }
-        if case .null = value { return nil }
-        return value
-    }
-
-    var number: Double? {
-        switch self {
-        case .int(let i): Double(i)
-        case .double(let d) where d.isFinite: d
-        default: nil
-        }
-    }
-
-    var string: String? {
-        if case .string(let s) = self { s } else { nil }
-    }
-
-    var items: [JSONValue]? {
-        if case .array(let items) = self { items } else { nil }
-    }
-
-    var pairs: [(String, JSONValue)]? {
-        if case .object(let pairs) = self { pairs } else { nil }
-    }
-}
