@@ -88,7 +88,7 @@ public final class ReplayRunner {
         var done: [RecordedSession] = []
         func replay(_ batch: [RecordedSession]) {
             guard !batch.isEmpty else { return }
-            if engines.now == nil { engines.now = Date(timeIntervalSince1970: 1_767_225_600) }
+            if engines.now == nil { engines.now = EnginePool.logWithoutTimes }
             replaying.submit({
                 let engine = engines.take()
                 defer { engines.give(engine) }
@@ -204,7 +204,9 @@ public final class ReplayRunner {
         private let lock = NSLock()
         private var free: [Engines] = []
         private var all: [Engines] = []
+        /// The instant replay runs at: the log's first timestamp, or this for a log without any.
         var now: Date?
+        static let logWithoutTimes = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
 
         init(runner: ReplayRunner) { self.runner = runner }
 
@@ -212,7 +214,7 @@ public final class ReplayRunner {
             lock.lock()
             defer { lock.unlock() }
             if let engine = free.popLast() { return engine }
-            let now = self.now ?? Date(timeIntervalSince1970: 1_767_225_600)
+            let now = self.now ?? Self.logWithoutTimes
             let made = Engines(Replay(ruleSet: runner.base, now: now), runner.other.map { Replay(ruleSet: $0.rules, now: now) })
             made.base.memoLimit = runner.options.memo
             made.other?.memoLimit = runner.options.memo
