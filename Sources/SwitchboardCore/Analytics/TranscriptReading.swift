@@ -137,7 +137,7 @@ public struct SessionKey: Hashable, Sendable {
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-    public static func == (a: SessionKey, b: SessionKey) -> Bool { a.hash == b.hash && a.id.utf8.elementsEqual(b.id.utf8) }
+    public static func == (a: SessionKey, b: SessionKey) -> Bool { a.hash == b.hash && a.id.hasSameUTF8(as: b.id) }
 }
 
 /// RFC 3339 timestamps (`2026-11-29T08:07:23.017Z`, `…+08:00`) to seconds since 1970, without

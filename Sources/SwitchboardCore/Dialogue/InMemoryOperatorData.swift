@@ -72,9 +72,7 @@ public final class InMemoryOperatorData: OperatorData {
 
     /// `RP` + the date (UTC+8) + a sequence number: RP20261129001. Both stores use this shape.
     public static func ticketID(_ kind: TicketKind, at time: Date, sequence: Int) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
-        let d = calendar.dateComponents([.year, .month, .day], from: time)
-        return String(format: "%@%04d%02d%02d%03d", kind.prefix, d.year ?? 2026, d.month ?? 1, d.day ?? 1, sequence % 1000)
+        let digits = String(sequence % 1000)
+        return kind.prefix + CivilDate(time, offset: 8 * 3600).compact + String(repeating: "0", count: 3 - digits.count) + digits
     }
 }

@@ -67,42 +67,15 @@ public struct TranscriptEvent: Sendable {
     /// RFC 3339 in UTC with milliseconds, written by hand (a formatter per event costs more than a turn).
     public static func timestamp(_ date: Date) -> String {
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = ms / 1000
-        let days = Int(seconds / 86_400)
-        let rest = Int(seconds % 86_400)
-        // Civil date from days since 1970 (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        // Digits written by hand: String(format:) cost more than the rest of a turn.
-        var bytes = [UInt8](repeating: 0, count: 24)
-        func put(_ value: Int, _ at: Int, _ width: Int) {
-            var v = value
-            for k in stride(from: at + width - 1, through: at, by: -1) {
-                bytes[k] = UInt8(0x30 + v % 10)
-                v /= 10
-            }
-        }
-        put(year, 0, 4)
-        bytes[4] = 0x2D
-        put(month, 5, 2)
-        bytes[7] = 0x2D
-        put(day, 8, 2)
-        bytes[10] = 0x54
-        put(rest / 3600, 11, 2)
-        bytes[13] = 0x3A
-        put(rest % 3600 / 60, 14, 2)
-        bytes[16] = 0x3A
-        put(rest % 60, 17, 2)
-        bytes[19] = 0x2E
-        put(Int(ms % 1000), 20, 3)
-        bytes[23] = 0x5A
+        let c = CivilDate(ms >= 0 ? ms / 1000 : (ms - 999) / 1000)
+        var bytes: [UInt8] = Array("0000-00-00T00:00:00.000Z".utf8)
+        CivilDate.put(c.year, at: 0, width: 4, in: &bytes)
+        CivilDate.put(c.month, at: 5, width: 2, in: &bytes)
+        CivilDate.put(c.day, at: 8, width: 2, in: &bytes)
+        CivilDate.put(c.second / 3600, at: 11, width: 2, in: &bytes)
+        CivilDate.put(c.second % 3600 / 60, at: 14, width: 2, in: &bytes)
+        CivilDate.put(c.second % 60, at: 17, width: 2, in: &bytes)
+        CivilDate.put(Int(((ms % 1000) + 1000) % 1000), at: 20, width: 3, in: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -68,8 +68,7 @@ public protocol HandoffQueue: AnyObject {
 /// Ticket ids: `HO` + the date (UTC+8) + a number from the queue, e.g. `HO202611290007`.
 public enum HandoffTicketID {
     public static func make(sequence: Int, at now: Date) -> String {
-        let local = now.addingTimeInterval(8 * 3600)
-        let day = TranscriptEvent.timestamp(local).prefix(10).replacingOccurrences(of: "-", with: "")
+        let day = CivilDate(now, offset: 8 * 3600).compact
         let digits = String(sequence)
         return "HO" + day + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
