@@ -65,9 +65,15 @@ public enum Masking {
                 i = j
                 continue
             }
-            var masked = Set<Int>()
-            for (n, position) in positions.enumerated() where !keep!.contains(n) { masked.insert(position) }
-            for k in i..<j { out.append(masked.contains(k) ? "*" : scalars[k]) }
+            var n = 0
+            for k in i..<j {
+                if n < positions.count && positions[n] == k {
+                    out.append(keep!.keeps(n, of: positions.count) ? scalars[k] : "*")
+                    n += 1
+                } else {
+                    out.append(scalars[k])
+                }
+            }
             i = j
             if let idCheck {
                 out.append(idCheck)
@@ -118,7 +124,7 @@ public enum Masking {
             var n = 0
             for k in i..<j {
                 if n < positions.count && positions[n] == k {
-                    out.append(keep.contains(n) ? bytes[k] : 0x2A)
+                    out.append(keep.keeps(n, of: positions.count) ? bytes[k] : 0x2A)
                     n += 1
                 } else {
                     out.append(bytes[k])
@@ -133,21 +139,26 @@ public enum Masking {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Which digit positions stay visible, or nil when the run is not a personal number.
-    static func keepMask(digits: [Int], idCheck: Unicode.Scalar?) -> Set<Int>? {
+    /// Which digits of a run stay visible: the first `head` and the last `tail`.
+    struct Visible {
+        var head: Int
+        var tail: Int
+        func keeps(_ n: Int, of count: Int) -> Bool { n < head || n >= count - tail }
+    }
+
+    /// Which digits stay visible, or nil when the run is not a personal number.
+    static func keepMask(digits: [Int], idCheck: Unicode.Scalar?) -> Visible? {
         let n = digits.count
         if idCheck != nil || n == 18, isIDCard(digits, check: idCheck) {
             // The X check character is kept outside `digits`, so three digits plus X stay visible.
-            let tail = idCheck == nil ? [n - 4, n - 3, n - 2, n - 1] : [n - 3, n - 2, n - 1]
-            return Set([0, 1, 2, 3] + tail)
+            return Visible(head: 4, tail: idCheck == nil ? 4 : 3)
         }
-        let national = n == 13 && digits[0] == 8 && digits[1] == 6 ? Array(digits.dropFirst(2)) : digits
-        if national.count == 11, national[0] == 1, (3...9).contains(national[1]) {
-            let offset = n - 11
-            return Set(Array(0..<(offset + 3)) + [n - 4, n - 3, n - 2, n - 1])
+        let offset = n == 13 && digits[0] == 8 && digits[1] == 6 ? 2 : 0  // +86
+        if n - offset == 11, digits[offset] == 1, (3...9).contains(digits[offset + 1]) {
+            return Visible(head: offset + 3, tail: 4)
         }
         if n >= 15 || (n >= 13 && passesLuhn(digits)) {
-            return Set([n - 4, n - 3, n - 2, n - 1])
+            return Visible(head: 0, tail: 4)
         }
         return nil
     }
