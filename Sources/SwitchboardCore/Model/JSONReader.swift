@@ -192,17 +192,10 @@ public enum JSONReader {
         /// consumed) otherwise.
         mutating func rawString() -> UnsafeBufferPointer<UInt8>? {
             guard i < buffer.count, buffer[i] == 0x22 else { return nil }
-            var k = i + 1
-            while k < buffer.count {
-                let b = buffer[k]
-                if b == 0x22 {
-                    defer { i = k + 1 }
-                    return UnsafeBufferPointer(rebasing: buffer[(i + 1)..<k])
-                }
-                if b == 0x5C || b < 0x20 { return nil }
-                k += 1
-            }
-            return nil
+            let k = plainEnd(from: i + 1)
+            guard k < buffer.count, buffer[k] == 0x22 else { return nil }
+            defer { i = k + 1 }
+            return UnsafeBufferPointer(rebasing: buffer[(i + 1)..<k])
         }
 
         /// Checks one value and moves past it, building nothing (strings are checked for their
@@ -259,7 +252,9 @@ public enum JSONReader {
         mutating func skipString() -> Bool {
             guard i < buffer.count, buffer[i] == 0x22 else { return false }
             i += 1
-            while i < buffer.count {
+            while true {
+                i = plainEnd(from: i)
+                guard i < buffer.count else { return false }
                 switch buffer[i] {
                 case 0x22:
                     i += 1
@@ -273,13 +268,36 @@ public enum JSONReader {
                         guard [0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74].contains(buffer[i + 1]) else { return false }
                         i += 2
                     }
-                case 0x00...0x1F:
-                    return false
                 default:
-                    i += 1
+                    return false  // a control character
                 }
             }
-            return false
+        }
+
+        /// The first quote, backslash or control character at or after `from` (or the end),
+        /// eight bytes at a time: most of a transcript line is the text of strings.
+        func plainEnd(from: Int) -> Int {
+            var k = from
+            let end = buffer.count
+            guard let base = buffer.baseAddress else { return end }
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            while k + 8 <= end {
+                let w = UInt64(littleEndian: UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self))
+                let quote = w ^ (ones &* 0x22)
+                let backslash = w ^ (ones &* 0x5C)
+                // A byte is flagged when it is zero (after the xor) or below 0x20; the lowest flag
+                // is exact (borrows only run upwards), which is the one wanted.
+                let flags = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (w &- ones &* 0x20) & ~w) & highs
+                if flags != 0 { return k + flags.trailingZeroBitCount / 8 }
+                k += 8
+            }
+            while k < end {
+                let b = base[k]
+                if b == 0x22 || b == 0x5C || b < 0x20 { return k }
+                k += 1
+            }
+            return end
         }
 
         mutating func literal(_ word: StaticString) -> Bool {
