@@ -259,12 +259,12 @@ public final class Replay {
             func eq(_ a: String?, _ b: String?) -> Bool {
                 switch (a, b) {
                 case (nil, nil): true
-                case let (x?, y?): x.utf8.elementsEqual(y.utf8)
+                case let (x?, y?): x.hasSameUTF8(as: y)
                 default: false
                 }
             }
             return eq(account, other.account) && eq(channel, other.channel) && turns.count == other.turns.count
-                && zip(turns, other.turns).allSatisfy { $0.utf8.elementsEqual($1.utf8) }
+                && zip(turns, other.turns).allSatisfy { $0.hasSameUTF8(as: $1) }
         }
     }
 
@@ -284,7 +284,7 @@ public final class Replay {
     /// `now` is the instant every replayed session runs at (and the demo data is dated from).
     public init(ruleSet: RuleSet, now: Date) {
         self.ruleSet = ruleSet
-        self.engine = DialogueEngine(rules: ruleSet, rendersReplies: false)
+        self.engine = DialogueEngine(rules: ruleSet, quiet: true)
         self.classifier = Classifier(ruleSet)
         classifier.rememberLimit = Self.rememberedMessages
         self.seed = InMemoryOperatorData(ruleSet: ruleSet, now: now)

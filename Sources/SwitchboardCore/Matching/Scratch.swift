@@ -37,7 +37,7 @@ public final class Classifier {
 
         func hash(into hasher: inout Hasher) { hasher.combine(hash) }
         static func == (a: RememberedKey, b: RememberedKey) -> Bool {
-            a.hash == b.hash && a.expectsPIN == b.expectsPIN && a.text.utf8.elementsEqual(b.text.utf8)
+            a.hash == b.hash && a.expectsPIN == b.expectsPIN && a.text.hasSameUTF8(as: b.text)
         }
     }
 

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// FNV-1a, 64 bits, over bytes: stable across runs and processes (unlike `Hasher`, which is
 /// seeded per process) and cheap on UTF-8 (String's own hashing normalises Unicode first).
 /// Replay keys its sessions, remembered sessions and remembered messages with it, and the
@@ -12,12 +18,25 @@ struct FNV1a {
     }
 
     mutating func add(_ text: String) {
-        for byte in text.utf8 { add(byte) }
+        var text = text
+        text.withUTF8 { add($0) }
     }
 
     static func hash(_ text: String) -> UInt64 {
         var h = FNV1a()
         h.add(text)
         return h.value
+    }
+}
+
+extension String {
+    /// The same bytes, compared with `memcmp`: keys hashed over bytes (`FNV1a`) compare over bytes
+    /// too (`==` checks canonical equivalence, and a generic walk over `utf8` is slower).
+    func hasSameUTF8(as other: String) -> Bool {
+        var a = self
+        var b = other
+        return a.withUTF8 { x in
+            b.withUTF8 { y in x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
+        }
     }
 }
