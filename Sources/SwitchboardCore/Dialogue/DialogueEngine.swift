@@ -19,13 +19,14 @@ public final class DialogueEngine: Sendable {
     let afterBot: [IntentID: HandoffReason]
     /// Cue labels that speak of frustration (not of age): the frustration trail lists only these.
     let frustrationSignals: Set<String>
-    /// False when nobody reads the replies (replay): a reply is its response key, not its
-    /// filled-in template, which a replayed turn would otherwise spend a third of its time on.
-    let rendersReplies: Bool
+    /// True when only the course of the conversation matters (replay): a reply is its response
+    /// key, not its filled-in template (which a replayed turn would otherwise spend a third of its
+    /// time on), and the rules that fired are not written down for a packet nobody reads.
+    let quiet: Bool
 
-    public init(rules: RuleSet, rendersReplies: Bool = true) {
+    public init(rules: RuleSet, quiet: Bool = false) {
         self.rules = rules
-        self.rendersReplies = rendersReplies
+        self.quiet = quiet
         cuePolicy = rules.dialogue.sessionCues
         handoffPolicy = rules.dialogue.handoff
         afterBot = rules.dialogue.handoff.afterBotReasons
@@ -166,7 +167,7 @@ struct Turn {
     }
 
     func render(_ key: String, _ values: [String: String] = [:]) -> String {
-        guard engine.rendersReplies, let template = engine.dialogue.responses[key] else { return key }
+        guard !engine.quiet, let template = engine.dialogue.responses[key] else { return key }
         return ResponseTemplate.fill(template.template(language, simple: session.simpleMode), values)
     }
 
@@ -203,6 +204,7 @@ struct Turn {
 
     /// Notes a dialogue rule that fired, for the handoff packet.
     mutating func fired(_ rule: String) {
+        guard !engine.quiet else { return }
         session.rulesFired.append("turn \(session.turns): \(rule)")
         Session.keepRecent(&session.rulesFired)
     }
@@ -671,13 +673,11 @@ struct Turn {
     }
 
     mutating func ask(_ slot: FlowSlot, _ flow: Session.ActiveFlow) {
-        var values: [String: String] = [:]
         switch slot.name {
-        case .plan: values["plans"] = planList()
-        case .addon: values["addons"] = addonList()
-        default: break
+        case .plan: say(slot.ask, ["plans": planList()])
+        case .addon: say(slot.ask, ["addons": addonList()])
+        default: say(slot.ask)
         }
-        say(slot.ask, values)
     }
 
     mutating func continueFlow(_ flow: Session.ActiveFlow, awaiting: Session.Awaiting, _ c: Classification, raw: String) {
