@@ -59,7 +59,7 @@ public struct LogRecord: Sendable {
                 switch (index, member) {
                 case (0, .string(let raw)):
                     if !raw.elementsEqual(lastSession) {
-                        guard let s = String(validating: raw, as: UTF8.self) else { return false }
+                        guard let s = JSONReader.validString(raw) else { return false }
                         lastSession = Array(raw)
                         lastSessionString = s
                         lastSessionHash = SessionKey.hash(raw)
@@ -81,7 +81,7 @@ public struct LogRecord: Sendable {
                 case (7, .string(let raw)):
                     record.time = Timestamp.parse(raw)
                 case (_, .string(let raw)):
-                    guard let s = String(validating: raw, as: UTF8.self) else { return false }
+                    guard let s = JSONReader.validString(raw) else { return false }
                     record.set(index, s)
                 case (_, .value(let v)):
                     if index == 1 { return true }
