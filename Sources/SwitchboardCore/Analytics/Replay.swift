@@ -45,7 +45,7 @@ public struct SessionAssembler {
 
     public init(gap: Double = 2 * 3600) { self.gap = gap }
 
-    public mutating func add(_ record: LogRecord, into done: inout [RecordedSession]) {
+    public mutating func add(_ record: borrowing LogRecord, into done: inout [RecordedSession]) {
         if let time = record.time, time > latest { latest = time }
         let key = SessionKey(record.session, hash: record.sessionHash)
         let slot: Dictionary<SessionKey, RecordedSession>.Index
@@ -63,31 +63,8 @@ public struct SessionAssembler {
         }
         var ended = false
         var masked = false
-        Self.update(&open.values[slot]) { s in
-            if s.customer == nil, let customer = record.customer { s.customer = customer }
-            if let channel = record.channel { s.channel = channel }
-            if let time = record.time {
-                if s.start == nil { s.start = time }
-                s.end = time
-            }
-            switch record.role {
-            case .customer:
-                guard let text = record.text else { return }
-                // A line with a masked number, PIN or card ("服务密码是******", "号码138****0001")
-                // answers the bot's identity questions, which a replay cannot: the session is
-                // replayed as identified instead, from the `customer` its events record.
-                if record.masked {
-                    masked = true
-                    return
-                }
-                s.turns.append(text)
-            case .system where record.event == "end":
-                s.recordedOutcome = record.outcome
-                ended = true
-            default:
-                break
-            }
-        }
+        // In place: the session's arrays are appended to without a copy.
+        Self.update(&open.values[slot], with: record, ended: &ended, masked: &masked)
         if masked { maskedLines += 1 }
         if ended {
             let session = open.remove(at: slot).value
@@ -110,8 +87,30 @@ public struct SessionAssembler {
         open.removeAll()
     }
 
-    private static func update(_ session: inout RecordedSession, _ change: (inout RecordedSession) -> Void) {
-        change(&session)
+    private static func update(_ s: inout RecordedSession, with record: borrowing LogRecord, ended: inout Bool, masked: inout Bool) {
+        if s.customer == nil, let customer = record.customer { s.customer = customer }
+        if let channel = record.channel { s.channel = channel }
+        if let time = record.time {
+            if s.start == nil { s.start = time }
+            s.end = time
+        }
+        switch record.role {
+        case .customer:
+            guard let text = record.text else { return }
+            // A line with a masked number, PIN or card ("服务密码是******", "号码138****0001")
+            // answers the bot's identity questions, which a replay cannot: the session is
+            // replayed as identified instead, from the `customer` its events record.
+            if record.masked {
+                masked = true
+                return
+            }
+            s.turns.append(text)
+        case .system where record.event == "end":
+            s.recordedOutcome = record.outcome
+            ended = true
+        default:
+            break
+        }
     }
 
     private mutating func sweep(into done: inout [RecordedSession]) {
