@@ -72,10 +72,24 @@ public struct TextClusterer: Sendable {
 
     /// Counts `text` (trimmed) `count` times; empty texts and non-positive counts are ignored.
     public mutating func add(_ text: String, count: Int = 1) {
-        // Composed form: Swift's `==` ignores the difference but the hash and the report's bytes would not.
-        let text = text.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping
+        let text = Self.normalized(text)
         guard !text.isEmpty, count > 0 else { return }
         hold(text, count: count)
+    }
+
+    /// Trimmed, in composed form: Swift's `==` ignores the difference but the hash and the
+    /// report's bytes would not. Most texts are already composed (ASCII, Han, CJK and full-width
+    /// punctuation alone cannot change), and are only trimmed.
+    static func normalized(_ text: String) -> String {
+        let stable = text.unicodeScalars.allSatisfy { u in
+            let v = u.value
+            return v < 0x300 || (0x4E00...0x9FFF).contains(v) || (0x3000...0x303F).contains(v) || (0xFF00...0xFFEF).contains(v)
+                || (0x2000...0x206F).contains(v)
+        }
+        guard stable else { return text.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping }
+        let space: (Unicode.Scalar) -> Bool = { $0.properties.isWhitespace }
+        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last, space(first) || space(last) else { return text }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Adds everything `other` collected, so per-thread collectors can be combined in any order
