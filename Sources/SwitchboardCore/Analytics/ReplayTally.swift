@@ -274,7 +274,8 @@ public final class ReplayTally {
         public var changed = 0
         var reasons: [String: Int] = [:]
         var intents: [String: Int] = [:]
-        var segments: [String: [String: OutcomeCounts]] = [:]
+        /// Per kind of segment, in the order of `segmentKinds`: outcomes by value.
+        var segments = [[String: OutcomeCounts]](repeating: [:], count: ReplayTally.segmentKinds.count)
         var fallbacks = TextClusterer()
         var complaints = TextClusterer()
 
@@ -287,18 +288,21 @@ public final class ReplayTally {
             for reason in r.handoffReasons { reasons[reason, default: 0] += 1 }
             for intent in r.intents { intents[intent.rawValue, default: 0] += 1 }
             if let recorded = r.recordedOutcome, recorded != r.outcome.rawValue { changed += 1 }
-            segment("language", r.language, r.outcome)
-            segment("dialect", r.dialect ?? "none", r.outcome)
-            segment("elderly", r.elderly ? "true" : "false", r.outcome)
-            segment("channel", r.channel ?? "unknown", r.outcome)
-            segment("first_intent", r.firstIntent ?? "none", r.outcome)
-            for reason in Set(r.handoffReasons).sorted() { segment("handoff_reason", reason, r.outcome) }
+            // In the order of `segmentKinds`.
+            segment(0, r.language, r.outcome)
+            segment(1, r.dialect ?? "none", r.outcome)
+            segment(2, r.elderly ? "true" : "false", r.outcome)
+            segment(3, r.channel ?? "unknown", r.outcome)
+            segment(4, r.firstIntent ?? "none", r.outcome)
+            for (k, reason) in r.handoffReasons.enumerated() where !r.handoffReasons[..<k].contains(reason) {
+                segment(5, reason, r.outcome)
+            }
             for text in r.fallbackTexts { fallbacks.add(text) }
             for text in r.complaintTexts { complaints.add(text) }
         }
 
-        private mutating func segment(_ kind: String, _ value: String, _ outcome: Session.Outcome) {
-            segments[kind, default: [:]][value, default: OutcomeCounts()].add(outcome)
+        private mutating func segment(_ kind: Int, _ value: String, _ outcome: Session.Outcome) {
+            segments[kind][value, default: OutcomeCounts()].add(outcome)
         }
 
         public mutating func merge(_ other: Counts) {
@@ -308,8 +312,8 @@ public final class ReplayTally {
             changed += other.changed
             reasons.merge(other.reasons, uniquingKeysWith: +)
             intents.merge(other.intents, uniquingKeysWith: +)
-            for (kind, values) in other.segments {
-                segments[kind, default: [:]].merge(values) { a, b in
+            for (kind, values) in other.segments.enumerated() {
+                segments[kind].merge(values) { a, b in
                     var sum = a
                     sum.merge(b)
                     return sum
@@ -375,8 +379,8 @@ public final class ReplayTally {
             ("skipped_lines", .value(.int(input.skippedLines))), ("late_lines", .value(.int(input.lateLines))),
             ("masked_lines", .value(.int(input.maskedLines))),
             ("unreadable_files", .value(.array(input.unreadableFiles.map { .string($0) }))),
-            ("segments", .value(.object(Self.segmentKinds.map { kind in
-                (kind, .object((counts.segments[kind] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) }))
+            ("segments", .value(.object(zip(Self.segmentKinds, counts.segments).map { kind, values in
+                (kind, .object(values.sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) }))
             }))),
             ("fallback_clusters", .value(.array(counts.fallbacks.clusters(limit: clusterLimit).map(\.json)))),
             ("fallback_texts", .value(.object([("total", .int(counts.fallbacks.total)), ("not_clustered", .int(counts.fallbacks.overflow))]))),
