@@ -52,12 +52,12 @@ public final class DialogueEngine: Sendable {
                 turn.session.offeredPerson = true
                 turn.say("elderly_offer")
                 session = turn.session
-                return turn.effects
+                return turn.effects.items
             }
         }
         turn.say("greeting")
         session = turn.session
-        return turn.effects
+        return turn.effects.items
     }
 
     /// One customer message.
@@ -76,12 +76,13 @@ public final class DialogueEngine: Sendable {
         turn.classifier = classifier
         turn.run(understood, raw: text)
         swap(&session, &turn.session)
-        return (understood, turn.effects)
+        return (understood, turn.effects.items)
     }
 
     /// Renders response `key` for a session (its language and mode), `{name}` placeholders filled.
     public func render(_ key: String, _ values: [String: String], for session: Session) -> String {
-        Turn(engine: self, session: session).render(key, values)
+        guard !quiet, let template = dialogue.responses[key] else { return key }
+        return ResponseTemplate.fill(template.template(session.language, simple: session.simpleMode), values)
     }
 
     // MARK: - Formatting
@@ -134,11 +135,17 @@ public final class DialogueEngine: Sendable {
                                  "September", "October", "November", "December"]
 }
 
+/// What a turn says and does, in order. A reference, so that saying something does not change
+/// the turn itself: the values of a reply can then be worked out only when it is rendered.
+final class EffectList {
+    var items: [Effect] = []
+}
+
 /// One turn in progress: the session being changed and the effects gathered.
 struct Turn {
     let engine: DialogueEngine
     var session: Session
-    var effects: [Effect] = []
+    let effects = EffectList()
     var now = Date(timeIntervalSince1970: 0)
     var store: (any OperatorData)?
     var classifier: Classifier?
@@ -162,13 +169,13 @@ struct Turn {
     // MARK: Saying things
 
     /// Renders response `key` with `{name}` placeholders filled, in the session's language and mode.
-    mutating func say(_ key: String, _ values: [String: String] = [:]) {
-        effects.append(.reply(text: render(key, values), key: key))
+    /// (The values are worked out only when the reply is rendered, which a quiet engine never does.)
+    func say(_ key: String, _ values: @autoclosure () -> [String: String] = [:]) {
+        effects.items.append(.reply(text: render(key, values()), key: key))
     }
 
-    func render(_ key: String, _ values: [String: String] = [:]) -> String {
-        guard !engine.quiet, let template = engine.dialogue.responses[key] else { return key }
-        return ResponseTemplate.fill(template.template(language, simple: session.simpleMode), values)
+    func render(_ key: String, _ values: @autoclosure () -> [String: String] = [:]) -> String {
+        engine.quiet ? key : engine.render(key, values(), for: session)
     }
 
     var cuePolicy: SessionCuePolicy { engine.cuePolicy }
@@ -199,7 +206,7 @@ struct Turn {
         session.skills = handoffPolicy.skills(language: session.language, dialect: session.dialect, intents: session.intents,
                                               reasons: all)
         fired("handoff: \(all.map(\.rawValue).joined(separator: ", ")) → priority \(session.priority)")
-        effects.append(.handOff)
+        effects.items.append(.handOff)
     }
 
     /// Notes a dialogue rule that fired, for the handoff packet.
@@ -323,7 +330,7 @@ struct Turn {
         } else if frustrated && handoffPolicy.mode(.frustration) == .atOnce {
             fired("frustrated: hand off")
             handOff([.frustration])
-        } else if session.simpleMode && !effects.contains(where: { if case .reply(_, let key) = $0 { key == "elderly_confused" || key == "elderly_help" } else { false } }) {
+        } else if session.simpleMode && !effects.items.contains(where: { if case .reply(_, let key) = $0 { key == "elderly_confused" || key == "elderly_help" } else { false } }) {
             say("simple_offer")
         }
     }
@@ -437,7 +444,7 @@ struct Turn {
             remember(intent)
             say("goodbye")
             session.ended = true
-            effects.append(.end)
+            effects.items.append(.end)
         case "cancel":
             understood()
             remember(intent)
