@@ -82,8 +82,8 @@ public final class ReplayRunner {
         // Blocks of lines are parsed on every core; sessions are assembled here, in file order;
         // batches of sessions are replayed on every core and tallied here, in order.
         let slots = DispatchSemaphore(value: options.threads)  // at most `threads` blocks or batches at work
-        let parsing = OrderedStage<ParsedBlock>(limit: options.threads * 2, queue: queue, slots: slots)
-        let replaying = OrderedStage<ReplayedBatch>(limit: options.threads * 2, queue: queue, slots: slots)
+        let parsing = OrderedStage<ParsedBlock>(limit: options.threads * 3, queue: queue, slots: slots)
+        let replaying = OrderedStage<ReplayedBatch>(limit: options.threads * 8, queue: queue, slots: slots)
         let engines = EnginePool(runner: self)
         var done: [RecordedSession] = []
         func replay(_ batch: [RecordedSession]) {
