@@ -30,10 +30,11 @@ public struct SessionAssembler {
     private var latest = -Double.infinity
     private var sinceSweep = 0
     private var lastSweep = -Double.infinity
-    /// Sessions recently completed at their `end`: a line for one of them afterwards is late, not
-    /// a new session. A ring of the last 65,536 keeps this bounded too.
-    private var closed: Set<SessionKey> = []
-    private var closedRing: [SessionKey] = []
+    /// Sessions recently completed at their `end` (by the hash of their id): a line for one of
+    /// them afterwards is late, not a new session. A ring of the last 65,536 keeps this bounded
+    /// too. (Two ids sharing a 64-bit hash among them is not a worry worth the strings.)
+    private var closed: Set<UInt64> = []
+    private var closedRing: [UInt64] = []
     private var closedNext = 0
     private static let closedLimit = 65_536
     /// Lines for a session already completed by its `end` event.
@@ -52,7 +53,7 @@ public struct SessionAssembler {
         if let found = open.index(forKey: key) {
             slot = found
         } else {
-            if closed.contains(key) {
+            if closed.contains(key.hash) {
                 lateLines += 1
                 return
             }
@@ -68,7 +69,7 @@ public struct SessionAssembler {
         if masked { maskedLines += 1 }
         if ended {
             let session = open.remove(at: slot).value
-            remember(key)
+            remember(key.hash)
             done.append(session)
         }
         // Quiet sessions are looked for each time the log's clock moves on by half a gap (and
@@ -122,7 +123,7 @@ public struct SessionAssembler {
         }
     }
 
-    private mutating func remember(_ id: SessionKey) {
+    private mutating func remember(_ id: UInt64) {
         if closedRing.count < Self.closedLimit {
             closedRing.append(id)
         } else {
