@@ -180,7 +180,7 @@ public struct SessionResult: Sendable {
             out += UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount)
             out += [0x22, 0x3A]
         }
-        func strings(_ items: [String]) {
+        func strings<S: Sequence>(_ items: S) where S.Element == String {
             out.append(0x5B)
             for (k, item) in items.enumerated() {
                 if k > 0 { out.append(0x2C) }
@@ -188,15 +188,24 @@ public struct SessionResult: Sendable {
             }
             out.append(0x5D)
         }
+        func string(_ value: String?) {
+            if let value { JSONValue.writeString(value, to: &out) } else { out += "null".utf8 }
+        }
         key("session"); JSONValue.writeString(id, to: &out)
         key("outcome"); JSONValue.writeString(outcome.rawValue, to: &out)
         key("handoff_reasons"); strings(handoffReasons)
-        key("intents"); strings(intents.map(\.rawValue))
-        key("recorded_outcome"); if let recordedOutcome { JSONValue.writeString(recordedOutcome, to: &out) } else { out += Array("null".utf8) }
-        key("cues"); cues.write(to: &out)
+        key("intents"); strings(intents.lazy.map(\.rawValue))
+        key("recorded_outcome"); string(recordedOutcome)
+        // `cues`, member by member.
+        key("cues"); out += #"{"frustration":"#.utf8
+        out += JSONValue.format((frustration * 1000).rounded() / 1000).utf8
+        out += (frustrated ? #","frustrated":true"# : #","frustrated":false"#).utf8
+        out += (elderly ? #","elderly":true,"dialect":"# : #","elderly":false,"dialect":"#).utf8
+        string(dialect)
+        out.append(0x7D)
         key("language"); JSONValue.writeString(language, to: &out)
-        key("channel"); if let channel { JSONValue.writeString(channel, to: &out) } else { out += Array("null".utf8) }
-        key("turns"); out += Array(String(turns.count).utf8)
+        key("channel"); string(channel)
+        key("turns"); out += String(turns.count).utf8
         out.append(0x7D)
         return out
     }
