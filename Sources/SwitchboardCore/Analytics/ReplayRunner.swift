@@ -13,7 +13,7 @@ public final class ReplayRunner {
         /// Blocks parsed or batches replayed at once (default: one per core).
         public var threads = ProcessInfo.processInfo.activeProcessorCount
         public var clusterLimit = 20
-        public var batchSize = 256
+        public var batchSize = 1024
         /// Sessions remembered per thread (0: every session is replayed, even one seen before).
         public var memo = 20_000
         public init() {}
