@@ -34,7 +34,7 @@ struct Bench: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Time replaying these transcript files or folders (three runs, every core), instead of classification.")
     var replay: [String] = []
 
-    @Flag(name: .customLong("no-memo"), help: "With --replay: replay every session and classify every message, even ones seen before.")
+    @Flag(name: .customLong("no-memo"), help: "With --replay: classify every message anew, even one seen before.")
     var noMemo = false
 
     func validate() throws {
@@ -254,14 +254,14 @@ extension Bench {
             throw ExitCode(1)
         }
         let bytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
-        var rows: [(seconds: Double, turns: Int, sessions: Int, open: Int, hits: Int, classified: Int)] = []
+        var rows: [(seconds: Double, turns: Int, sessions: Int, open: Int, classified: Int)] = []
         var options = ReplayRunner.Options()
-        if noMemo { options.memo = 0 }
+        if noMemo { options.remembersMessages = false }
         for _ in 0..<3 {
             let result = try ReplayRunner(rules: ruleSet, options: options).run(files: files)
             var sink = 0
             result.writeJSON { sink &+= $0.count }
-            rows.append((result.seconds, result.tally.turns, result.tally.outcomes.sessions, result.input.peakOpenSessions, result.memoHits,
+            rows.append((result.seconds, result.tally.turns, result.tally.outcomes.sessions, result.input.peakOpenSessions,
                          result.classifiedFromMemory))
         }
         let rates = rows.map { Double($0.turns) / $0.seconds }
@@ -270,7 +270,7 @@ extension Bench {
             print(JSONValue.object([
                 ("files", .int(files.count)), ("bytes", .int(bytes)), ("sessions", .int(rows[0].sessions)), ("turns", .int(rows[0].turns)),
                 ("turns_per_s", .array(rates.map { .double($0.rounded()) })), ("seconds", .array(rows.map { .double($0.seconds) })),
-                ("peak_open_sessions", .int(rows[0].open)), ("peak_rss_mb", .int(peak)), ("sessions_from_memory", .int(rows[0].hits)), ("messages_classified_from_memory", .int(rows[0].classified)),
+                ("peak_open_sessions", .int(rows[0].open)), ("peak_rss_mb", .int(peak)), ("messages_classified_from_memory", .int(rows[0].classified)),
                 ("threads", .int(ProcessInfo.processInfo.activeProcessorCount)),
             ]).serialized())
         } else {
@@ -279,8 +279,7 @@ extension Bench {
                 print(String(format: "  run %d  %.2f s  %.0f turns/s  %.0f MB/s", k + 1, row.seconds, rates[k], Double(bytes) / row.seconds / 1e6))
             }
             print("  peak open sessions \(rows[0].open), peak memory \(peak) MB, \(ProcessInfo.processInfo.activeProcessorCount) replaying threads")
-            print("  seen before, from memory: \(rows[0].hits) of \(rows[0].sessions) sessions, \(rows[0].classified) messages classified"
-                  + (noMemo ? " (--no-memo)" : ""))
+            print("  classifications answered from memory (messages seen before): \(rows[0].classified)" + (noMemo ? " (--no-memo)" : ""))
         }
     }
 }

@@ -38,7 +38,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Replaying threads (default: one per core).") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Clusters of fallback and complaint texts to report.") var clusters = 20
     @Option(help: "Changed sessions to list in the readable report (all are in --json).") var show = 10
-    @Flag(name: .customLong("no-memo"), help: "Replay every session and classify every message, even ones seen before (the report is the same; only slower).")
+    @Flag(name: .customLong("no-memo"), help: "Classify every message anew, even one seen before (the report is the same; only slower).")
     var noMemo = false
 
     func validate() throws {
@@ -63,7 +63,7 @@ struct ReplayCommand: ParsableCommand {
         options.sessionGap = sessionGap * 60
         options.threads = threads
         options.clusterLimit = clusters
-        if noMemo { options.memo = 0 }
+        if noMemo { options.remembersMessages = false }
         let bar = ProgressBar()
         let result: ReplayRunner.Result
         do {

@@ -232,21 +232,21 @@ import Testing
         #expect(Timestamp.seconds("yesterday") == nil)
     }
 
-    @Test func rememberedSessionsGiveTheSameReportAsReplayingEveryOne() throws {
+    @Test func rememberedClassificationsGiveTheSameReportAsClassifyingEveryMessage() throws {
         let corpus = Repo.root.appendingPathComponent("transcripts/corpus").path
-        func json(memo: Int) throws -> (Data, Int) {
+        func json(remembering: Bool) throws -> (Data, Int) {
             var options = ReplayRunner.Options()
-            options.memo = memo
+            options.remembersMessages = remembering
             options.compare = true
             let result = try ReplayRunner(rules: try Repo.ruleSet(), options: options).run(files: [corpus + "/sessions.jsonl"])
             var out = Data()
             result.writeJSON { out.append($0) }
-            return (out, result.memoHits)
+            return (out, result.classifiedFromMemory)
         }
-        let (remembered, hits) = try json(memo: 50_000)
-        let (replayed, none) = try json(memo: 0)
+        let (remembered, hits) = try json(remembering: true)
+        let (classified, none) = try json(remembering: false)
         #expect(hits > 0 && none == 0)
-        #expect(remembered == replayed)
+        #expect(remembered == classified)
     }
 
     @Test func theBinaryWritesTheSameJSONTwiceAndAnHTMLPage() throws {

@@ -229,66 +229,16 @@ public final class Replay {
     let seed: InMemoryOperatorData
     let now: Date
     private var accounts: [String: String?] = [:]
-    /// Replay is a pure function of the rules, the instant, the identity, the channel and the
-    /// customer's turns: a session seen before (转人工 alone, 查话费 then 谢谢) is answered from
-    /// memory. Bounded: emptied when it reaches `memoLimit` entries.
-    private var memo: [UInt64: [(key: MemoKey, memo: Memo)]] = [:]
-    private var memoCount = 0
-    /// 0 turns remembering off altogether: every session and every message is worked out anew.
-    public var memoLimit = 20_000 {
-        didSet { classifier.rememberLimit = memoLimit > 0 ? Self.rememberedMessages : 0 }
+    /// A message's classification depends only on its text and whether a PIN is expected, and a
+    /// log says 查话费 and 转人工 thousands of times: each replaying thread keeps the last
+    /// `rememberedMessages` classifications. Off, every message is classified anew (the
+    /// report is the same).
+    public var remembersMessages = true {
+        didSet { classifier.rememberLimit = remembersMessages ? Self.rememberedMessages : 0 }
     }
-    /// Messages whose classification is kept (per thread).
     static let rememberedMessages = 50_000
-    public private(set) var memoHits = 0
-    public private(set) var memoMisses = 0
     /// Messages whose classification came from memory.
     public var classifiedFromMemory: Int { classifier.rememberedHits }
-
-    struct MemoKey {
-        var account: String?
-        var channel: String?
-        var turns: [String]
-
-        /// Over the bytes (String's own hashing normalises Unicode, which costs more than a
-        /// short session's replay saves); 0xFF, never in UTF-8, separates the parts.
-        var hash: UInt64 {
-            var h = FNV1a()
-            func mix(_ s: String?) {
-                h.add(s ?? "\u{1}")
-                h.add(0xFF)
-            }
-            mix(account)
-            mix(channel)
-            for turn in turns { mix(turn) }
-            return h.value
-        }
-
-        func same(as other: MemoKey) -> Bool {
-            func eq(_ a: String?, _ b: String?) -> Bool {
-                switch (a, b) {
-                case (nil, nil): true
-                case let (x?, y?): x.hasSameUTF8(as: y)
-                default: false
-                }
-            }
-            return eq(account, other.account) && eq(channel, other.channel) && turns.count == other.turns.count
-                && zip(turns, other.turns).allSatisfy { $0.hasSameUTF8(as: $1) }
-        }
-    }
-
-    struct Memo {
-        var outcome: Session.Outcome
-        var handoffReasons: [String]
-        var intents: [IntentID]
-        var fallbackTexts: [String]
-        var complaintTexts: [String]
-        var language: String
-        var dialect: String?
-        var elderly: Bool
-        var frustrated: Bool
-        var frustration: Double
-    }
 
     /// `now` is the instant every replayed session runs at (and the demo data is dated from).
     public init(ruleSet: RuleSet, now: Date) {
@@ -314,36 +264,12 @@ public final class Replay {
     }
 
     public func run(_ recorded: RecordedSession) -> SessionResult {
-        let account = account(for: recorded.customer)
-        let key = MemoKey(account: account, channel: recorded.channel, turns: recorded.turns)
-        let hash = memoLimit > 0 ? key.hash : 0
-        let memo: Memo
-        if memoLimit > 0, let known = self.memo[hash]?.first(where: { $0.key.same(as: key) })?.memo {
-            memoHits += 1
-            memo = known
-        } else {
-            memoMisses += 1
-            memo = replay(recorded, account: account)
-            if memoLimit > 0 {
-                if memoCount >= memoLimit {
-                    self.memo.removeAll(keepingCapacity: true)
-                    memoCount = 0
-                }
-                self.memo[hash, default: []].append((key, memo))
-                memoCount += 1
-            }
-        }
-        var result = SessionResult(
-            id: recorded.id, index: recorded.index, outcome: memo.outcome, handoffReasons: memo.handoffReasons,
-            intents: memo.intents, recordedOutcome: recorded.recordedOutcome, fallbackTexts: memo.fallbackTexts,
-            complaintTexts: memo.complaintTexts, language: memo.language, dialect: memo.dialect, elderly: memo.elderly,
-            frustrated: memo.frustrated, frustration: memo.frustration, channel: recorded.channel, customer: recorded.customer,
-            start: recorded.start, end: recorded.end, turns: recorded.turns)
+        var result = replay(recorded, account: account(for: recorded.customer))
         result.detail = result.detailJSON()
         return result
     }
 
-    private func replay(_ recorded: RecordedSession, account: String?) -> Memo {
+    private func replay(_ recorded: RecordedSession, account: String?) -> SessionResult {
         let now = self.now
         let conversation = Conversation(id: recorded.id, engine: engine, classifier: classifier, store: seed.copy(),
                                         customer: account, channel: recorded.channel ?? "replay", clock: { now })
@@ -365,9 +291,11 @@ public final class Replay {
         }
         _ = conversation.close()
         let session = conversation.session
-        return Memo(outcome: session.outcome, handoffReasons: session.handoffReasons, intents: session.intents,
-                    fallbackTexts: fallbacks, complaintTexts: complaints, language: session.language.rawValue,
-                    dialect: session.dialect?.rawValue, elderly: session.elderly, frustrated: session.frustrated,
-                    frustration: session.frustration)
+        return SessionResult(
+            id: recorded.id, index: recorded.index, outcome: session.outcome, handoffReasons: session.handoffReasons,
+            intents: session.intents, recordedOutcome: recorded.recordedOutcome, fallbackTexts: fallbacks, complaintTexts: complaints,
+            language: session.language.rawValue, dialect: session.dialect?.rawValue, elderly: session.elderly,
+            frustrated: session.frustrated, frustration: session.frustration, channel: recorded.channel, customer: recorded.customer,
+            start: recorded.start, end: recorded.end, turns: recorded.turns)
     }
 }

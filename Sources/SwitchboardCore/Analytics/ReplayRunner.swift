@@ -14,8 +14,9 @@ public final class ReplayRunner {
         public var threads = ProcessInfo.processInfo.activeProcessorCount
         public var clusterLimit = 20
         public var batchSize = 1024
-        /// Sessions remembered per thread (0: every session is replayed, even one seen before).
-        public var memo = 20_000
+        /// Classifications of messages seen before are remembered (per thread); off, every message
+        /// is classified anew. The report is the same.
+        public var remembersMessages = true
         public init() {}
     }
 
@@ -34,9 +35,6 @@ public final class ReplayRunner {
         public let tally: ReplayTally
         public let input: ReplayTally.InputCounts
         public let seconds: Double
-        /// Sessions answered from memory (seen before) and replayed.
-        public var memoHits = 0
-        public var memoMisses = 0
         /// Messages whose classification came from memory.
         public var classifiedFromMemory = 0
         let clusterLimit: Int
@@ -141,7 +139,7 @@ public final class ReplayRunner {
         input.peakOpenSessions = assembler.peakOpen
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let result = Result(tally: tally, input: input, seconds: seconds, clusterLimit: options.clusterLimit)
-        (result.memoHits, result.memoMisses, result.classifiedFromMemory) = engines.memo
+        result.classifiedFromMemory = engines.classifiedFromMemory
         return result
     }
 
@@ -216,8 +214,8 @@ public final class ReplayRunner {
             if let engine = free.popLast() { return engine }
             let now = self.now ?? Self.logWithoutTimes
             let made = Engines(Replay(ruleSet: runner.base, now: now), runner.other.map { Replay(ruleSet: $0.rules, now: now) })
-            made.base.memoLimit = runner.options.memo
-            made.other?.memoLimit = runner.options.memo
+            made.base.remembersMessages = runner.options.remembersMessages
+            made.other?.remembersMessages = runner.options.remembersMessages
             all.append(made)
             return made
         }
@@ -228,14 +226,11 @@ public final class ReplayRunner {
             lock.unlock()
         }
 
-        /// Sessions answered from memory, and replayed, over all threads.
-        var memo: (hits: Int, misses: Int, classified: Int) {
+        /// Messages classified from memory, over all threads.
+        var classifiedFromMemory: Int {
             lock.lock()
             defer { lock.unlock() }
-            return all.reduce((0, 0, 0)) { sum, e in
-                (sum.0 + e.base.memoHits + (e.other?.memoHits ?? 0), sum.1 + e.base.memoMisses + (e.other?.memoMisses ?? 0),
-                 sum.2 + e.base.classifiedFromMemory + (e.other?.classifiedFromMemory ?? 0))
-            }
+            return all.reduce(0) { $0 + $1.base.classifiedFromMemory + ($1.other?.classifiedFromMemory ?? 0) }
         }
     }
 }
