@@ -470,28 +470,21 @@ struct Turn {
     /// Whether `text` contains (or, `atStart`, begins with) one of `words`, ASCII letters compared
     /// without case: a byte search, as this runs on most turns.
     static func mentions(_ text: String, _ words: [String], atStart: Bool = false) -> Bool {
-        let bytes = text.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
-        for word in words {
-            let w = Array(word.utf8)
-            guard !w.isEmpty, bytes.count >= w.count else { continue }
-            let last = atStart ? 0 : bytes.count - w.count
-            for i in 0...last where bytes[i] == w[0] && bytes[i..<(i + w.count)].elementsEqual(w) { return true }
-        }
-        return false
+        ByteSearch.mentions(text, words, atStart: atStart)
     }
 
     /// The message cut at the first joining word, each side understood alone; nil when it has none.
     func split(_ raw: String) -> (Classification, Classification)? {
         guard let classifier else { return nil }
         // Byte search: Foundation's range(of:) per joiner cost more than classifying the message.
-        let bytes = Array(raw.utf8)  // joiners are lower case; "AND" between two questions is rare
+        // (Joiners are lower case; "AND" between two questions is rare.)
+        var raw = raw
         for joiner in policy.joiners {
-            let j = Array(joiner.utf8)
-            guard !j.isEmpty, bytes.count > j.count,
-                let at = (0...(bytes.count - j.count)).first(where: { i in bytes[i] == j[0] && bytes[i..<(i + j.count)].elementsEqual(j) })
-            else { continue }
-            let left = String(decoding: bytes[..<at], as: UTF8.self).trimmingSpaces()
-            let right = String(decoding: bytes[(at + j.count)...], as: UTF8.self).trimmingSpaces()
+            guard let (left, right) = raw.withUTF8({ bytes -> (String, String)? in
+                guard let at = ByteSearch.find(joiner, in: bytes), bytes.count > joiner.utf8.count else { return nil }
+                return (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<at]), as: UTF8.self).trimmingSpaces(),
+                        String(decoding: UnsafeBufferPointer(rebasing: bytes[(at + joiner.utf8.count)...]), as: UTF8.self).trimmingSpaces())
+            }) else { continue }
             guard !left.isEmpty, !right.isEmpty else { continue }
             var b = classifier.classify(right)
             // "check my balance and my data": the second part borrows the first part's verb.
