@@ -5,6 +5,7 @@
 public enum Masking {
     /// The text with every phone, ID-card and bank-card number masked.
     public static func mask(_ text: String) -> String {
+        if let phone = maskedPhone(text) { return phone }
         // Every personal number is a run of at least 11 digits (ASCII or full-width EF BC 90–99),
         // possibly grouped by single spaces or hyphens: most texts have none and are returned as
         // they are. Letters before the digits (RP20261127001) still count: the full check decides.
@@ -81,6 +82,18 @@ public enum Masking {
             }
         }
         return String(out)
+    }
+
+    /// A text that is only a mainland mobile number (a customer's number, masked once per
+    /// session), masked without the general scan: 13800000001 → 138****0001.
+    static func maskedPhone(_ text: String) -> String? {
+        var text = text
+        return text.withUTF8 { b -> String? in
+            guard b.count == 11, b[0] == 0x31, (0x33...0x39).contains(b[1]), b.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+            var out = Array(b)
+            for k in 3..<7 { out[k] = 0x2A }
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 
     /// The same masking over UTF-8 bytes, for text whose digits are all ASCII (nearly all text):
