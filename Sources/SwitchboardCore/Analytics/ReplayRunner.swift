@@ -97,16 +97,18 @@ public final class ReplayRunner {
         }
         func assemble(_ parsed: ParsedBlock) {
             input.skippedLines += parsed.skipped
-            // By index: each record is lent to the assembler, not copied (a copy retains its strings).
-            for i in parsed.records.indices {
+            // By address: each record is lent to the assembler, not copied (a copy retains its strings).
+            parsed.records.withUnsafeBufferPointer { records in
+            for i in records.indices {
                 // Replay runs as of the log's first timestamp (so the same log gives the same report
                 // on any day); a log without timestamps runs as of 2026-01-01T00:00:00Z.
-                if engines.now == nil, let time = parsed.records[i].time { engines.now = Date(timeIntervalSince1970: time) }
-                assembler.add(parsed.records[i], into: &done)
+                if engines.now == nil, let time = records[i].time { engines.now = Date(timeIntervalSince1970: time) }
+                assembler.add(records[i], into: &done)
                 if done.count >= options.batchSize {
                     replay(done)
                     done.removeAll(keepingCapacity: true)
                 }
+            }
             }
         }
         let reader = LineBlocks()
@@ -245,6 +247,11 @@ final class OrderedStage<Output>: @unchecked Sendable {
     private let limit: Int
     private let queue: DispatchQueue
     private let slots: DispatchSemaphore
+    /// Outputs already drained, handed to the next piece of work to be let go on its thread:
+    /// releasing a batch's results (their strings and arrays) cost the draining thread as much
+    /// as tallying them.
+    private var spent: [Output] = []
+    private struct Spent: @unchecked Sendable { let outputs: [Output] }
 
     init(limit: Int, queue: DispatchQueue, slots: DispatchSemaphore) {
         self.limit = max(1, limit)
@@ -261,7 +268,10 @@ final class OrderedStage<Output>: @unchecked Sendable {
         let number = submitted
         submitted += 1
         lock.unlock()
+        let spent = Spent(outputs: self.spent)
+        self.spent = []
         queue.async { [self] in
+            withExtendedLifetime(spent) {}  // released with this block, on this thread
             slots.wait()
             let output = work()
             slots.signal()
@@ -292,6 +302,7 @@ final class OrderedStage<Output>: @unchecked Sendable {
             took = true
             lock.unlock()
             drain(output)
+            spent.append(output)
             lock.lock()
         }
         return took
