@@ -27,11 +27,35 @@ public struct LogRecord: Sendable {
     /// Seconds since 1970, from `ts`.
     public var time: Double?
 
-    private static let keys: [[UInt8]] = ["session", "role", "text", "customer", "channel", "event", "outcome", "ts"].map { Array($0.utf8) }
-    private static let roles: [([UInt8], Role)] = [
-        (Array("customer".utf8), Role.customer), (Array("bot".utf8), Role.bot), (Array("agent".utf8), Role.agent),
-        (Array("system".utf8), Role.system),
-    ]
+    /// The members replay reads, by the index `Parser` gives them; nil for any other name.
+    static func member(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
+        func named(_ name: StaticString, _ index: Int) -> Int? {
+            key.count == name.utf8CodeUnitCount && memcmp(key.baseAddress!, name.utf8Start, key.count) == 0 ? index : nil
+        }
+        guard key.count >= 2 else { return nil }
+        switch (key.count, key[0]) {
+        case (7, 0x73): return named("session", 0)
+        case (4, 0x72): return named("role", 1)
+        case (4, 0x74): return named("text", 2)
+        case (8, 0x63): return named("customer", 3)
+        case (7, 0x63): return named("channel", 4)
+        case (5, 0x65): return named("event", 5)
+        case (7, 0x6F): return named("outcome", 6)
+        case (2, 0x74): return named("ts", 7)
+        default: return nil
+        }
+    }
+
+    static func role(_ raw: UnsafeBufferPointer<UInt8>) -> Role? {
+        func named(_ name: StaticString) -> Bool {
+            raw.count == name.utf8CodeUnitCount && memcmp(raw.baseAddress!, name.utf8Start, raw.count) == 0
+        }
+        if named("customer") { return .customer }
+        if named("bot") { return .bot }
+        if named("agent") { return .agent }
+        if named("system") { return .system }
+        return nil
+    }
 
     /// Parses lines one after another, reusing the last session id's `String` (a session's lines
     /// tend to come together) and decoding only the fields replay reads. `parse` gives nil when a
@@ -48,17 +72,16 @@ public struct LogRecord: Sendable {
             var hasSession = false
             var hasRole = false
             var wantsText = true
+            // Read once the line is known to be kept (a bot's line is not, unless it names the customer).
+            var rawTime: UnsafeBufferPointer<UInt8>?
             let ok = JSONReader.members(of: line, wanted: { key in
-                guard key.count >= 2 else { return nil }
-                for (index, name) in keys.enumerated() where name.count == key.count && name.elementsEqual(key) {
-                    // A bot's long answer is walked over, not decoded, when its role came first.
-                    return index == 2 && !wantsText ? nil : index
-                }
-                return nil
+                guard let index = LogRecord.member(key) else { return nil }
+                // A bot's long answer is walked over, not decoded, when its role came first.
+                return index == 2 && !wantsText ? nil : index
             }, found: { index, member in
                 switch (index, member) {
                 case (0, .string(let raw)):
-                    if !raw.elementsEqual(lastSession) {
+                    if raw.count != lastSession.count || (raw.count > 0 && memcmp(raw.baseAddress!, lastSession, raw.count) != 0) {
                         guard let s = JSONReader.validString(raw) else { return false }
                         lastSession = Array(raw)
                         lastSessionString = s
@@ -73,13 +96,13 @@ public struct LogRecord: Sendable {
                     record.sessionHash = s.withUTF8 { SessionKey.hash($0) }
                     hasSession = true
                 case (1, .string(let raw)):
-                    if let role = roles.first(where: { $0.0.elementsEqual(raw) })?.1 {
+                    if let role = LogRecord.role(raw) {
                         record.role = role
                         hasRole = true
                         wantsText = role == .customer
                     }
                 case (7, .string(let raw)):
-                    record.time = Timestamp.parse(raw)
+                    rawTime = raw
                 case (_, .string(let raw)):
                     guard let s = JSONReader.validString(raw) else { return false }
                     record.set(index, s)
@@ -91,18 +114,24 @@ public struct LogRecord: Sendable {
             })
             guard ok, hasSession, hasRole, !record.session.isEmpty else { return nil }
             if record.role != .customer { record.text = nil }
+            if let rawTime, record.role != .bot && record.role != .agent || record.customer != nil { record.time = Timestamp.parse(rawTime) }
             if let text = record.text { record.masked = Self.hasMaskedRun(text) }
             return record
         }
 
         /// Four or more `*` in a row: what masking leaves of a number, a PIN or a card.
         static func hasMaskedRun(_ text: String) -> Bool {
-            var run = 0
-            for byte in text.utf8 {
-                run = byte == 0x2A ? run + 1 : 0
-                if run >= 4 { return true }
+            var text = text
+            return text.withUTF8 { b in
+                // Most texts have no `*` at all.
+                guard let base = b.baseAddress, memchr(base, 0x2A, b.count) != nil else { return false }
+                var run = 0
+                for byte in b {
+                    run = byte == 0x2A ? run + 1 : 0
+                    if run >= 4 { return true }
+                }
+                return false
             }
-            return false
         }
     }
 
