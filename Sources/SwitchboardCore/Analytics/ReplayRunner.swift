@@ -112,15 +112,20 @@ public final class ReplayRunner {
             }
         }
         let reader = LineBlocks()
+        let pool = BlockPool(keep: options.threads * 3 + 2)
         var readBefore = 0
         for (file, size) in zip(files, sizes) {
             do {
-                try reader.read(path: file, progress: { progress?(readBefore + $0, total) }) { chunk in
+                try reader.read(path: file, pool: pool, progress: { progress?(readBefore + $0, total) }) { chunk in
                     switch chunk {
                     case .tooLong:
                         input.skippedLines += 1
                     case .lines(let block):
-                        parsing.submit({ ParsedBlock(block, reader: reader) }, drain: assemble)
+                        parsing.submit({
+                            let parsed = ParsedBlock(block, reader: reader)
+                            pool.give(block)
+                            return parsed
+                        }, drain: assemble)
                     }
                 }
             } catch {

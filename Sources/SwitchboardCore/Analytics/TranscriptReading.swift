@@ -242,8 +242,11 @@ public struct LineBlocks: Sendable {
         self.blockSize = blockSize
     }
 
-    /// Calls `body` with each block, in order; `progress` with the bytes read so far.
-    public func read(path: String, progress: (Int) -> Void = { _ in }, _ body: (Chunk) -> Void) throws(ReadError) {
+    /// Calls `body` with each block, in order; `progress` with the bytes read so far. Blocks are
+    /// made from `pool`'s buffers when given one.
+    public func read(path: String, pool: BlockPool? = nil, progress: (Int) -> Void = { _ in },
+                     _ body: (Chunk) -> Void) throws(ReadError)
+    {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw ReadError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -275,7 +278,12 @@ public struct LineBlocks: Sendable {
             }
             // Up to the last newline (everything, at the end of the file).
             let cut = n == 0 ? end : (buffer.withUnsafeBufferPointer { Self.lastNewline(in: $0, from: start, to: end) }.map { $0 + 1 } ?? start)
-            if cut > start { body(.lines(Array(buffer[start..<cut]))) }
+            if cut > start {
+                body(.lines(buffer.withUnsafeBufferPointer { all in
+                    let lines = UnsafeBufferPointer(rebasing: all[start..<cut])
+                    return pool?.take(copying: lines) ?? Array(lines)
+                }))
+            }
             if n == 0 { break }
             carried = end - cut
             if carried > maxLine {
@@ -321,6 +329,33 @@ public struct LineBlocks: Sendable {
         public var path: String
         public var reason: String
         public var description: String { "cannot read \(path): \(reason)" }
+    }
+}
+
+/// Block buffers handed back once parsed and filled again: a fresh 4 MB array per block cost a
+/// page fault for every 4 kB of the input (the allocator returns such blocks to the system).
+public final class BlockPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free: [[UInt8]] = []
+    private let keep: Int
+
+    /// Keeps at most `keep` buffers for reuse.
+    public init(keep: Int) { self.keep = keep }
+
+    func take(copying bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        lock.lock()
+        var block = free.popLast() ?? []
+        lock.unlock()
+        block.removeAll(keepingCapacity: true)
+        block.append(contentsOf: bytes)
+        return block
+    }
+
+    /// A buffer no longer read.
+    public func give(_ block: consuming [UInt8]) {
+        lock.lock()
+        if free.count < keep { free.append(block) }
+        lock.unlock()
     }
 }
 
