@@ -46,9 +46,10 @@ public struct SessionAssembler {
 
     public init(gap: Double = 2 * 3600) { self.gap = gap }
 
-    public mutating func add(_ record: borrowing LogRecord, into done: inout [RecordedSession]) {
+    /// Adds a line, whose strings are in `strings` (the `LogRecord.Parser`'s that read it).
+    public mutating func add(_ record: LogRecord, strings: borrowing [String], into done: inout [RecordedSession]) {
         if let time = record.time, time > latest { latest = time }
-        let key = SessionKey(record.session, hash: record.sessionHash)
+        let key = SessionKey(strings[Int(record.session)], hash: record.sessionHash)
         let slot: Dictionary<SessionKey, RecordedSession>.Index
         if let found = open.index(forKey: key) {
             slot = found
@@ -57,7 +58,7 @@ public struct SessionAssembler {
                 lateLines += 1
                 return
             }
-            open[key] = RecordedSession(id: record.session, index: nextIndex)
+            open[key] = RecordedSession(id: key.id, index: nextIndex)
             nextIndex += 1
             peakOpen = max(peakOpen, open.count)
             slot = open.index(forKey: key)!
@@ -65,7 +66,7 @@ public struct SessionAssembler {
         var ended = false
         var masked = false
         // In place: the session's arrays are appended to without a copy.
-        Self.update(&open.values[slot], with: record, ended: &ended, masked: &masked)
+        Self.update(&open.values[slot], with: record, strings: strings, ended: &ended, masked: &masked)
         if masked { maskedLines += 1 }
         if ended {
             let session = open.remove(at: slot).value
@@ -88,16 +89,18 @@ public struct SessionAssembler {
         open.removeAll()
     }
 
-    private static func update(_ s: inout RecordedSession, with record: borrowing LogRecord, ended: inout Bool, masked: inout Bool) {
-        if s.customer == nil, let customer = record.customer { s.customer = customer }
-        if let channel = record.channel { s.channel = channel }
+    private static func update(_ s: inout RecordedSession, with record: LogRecord, strings: borrowing [String], ended: inout Bool,
+                               masked: inout Bool)
+    {
+        if s.customer == nil, record.customer != LogRecord.none { s.customer = strings[Int(record.customer)] }
+        if record.channel != LogRecord.none { s.channel = strings[Int(record.channel)] }
         if let time = record.time {
             if s.start == nil { s.start = time }
             s.end = time
         }
         switch record.role {
         case .customer:
-            guard let text = record.text else { return }
+            guard record.text != LogRecord.none else { return }
             // A line with a masked number, PIN or card ("服务密码是******", "号码138****0001")
             // answers the bot's identity questions, which a replay cannot: the session is
             // replayed as identified instead, from the `customer` its events record.
@@ -105,9 +108,9 @@ public struct SessionAssembler {
                 masked = true
                 return
             }
-            s.turns.append(text)
-        case .system where record.event == "end":
-            s.recordedOutcome = record.outcome
+            s.turns.append(strings[Int(record.text)])
+        case .system where record.ends:
+            s.recordedOutcome = record.outcome == LogRecord.none ? nil : strings[Int(record.outcome)]
             ended = true
         default:
             break

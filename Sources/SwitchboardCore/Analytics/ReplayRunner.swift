@@ -97,18 +97,15 @@ public final class ReplayRunner {
         }
         func assemble(_ parsed: ParsedBlock) {
             input.skippedLines += parsed.skipped
-            // By address: each record is lent to the assembler, not copied (a copy retains its strings).
-            parsed.records.withUnsafeBufferPointer { records in
-            for i in records.indices {
+            for record in parsed.records {
                 // Replay runs as of the log's first timestamp (so the same log gives the same report
                 // on any day); a log without timestamps runs as of 2026-01-01T00:00:00Z.
-                if engines.now == nil, let time = records[i].time { engines.now = Date(timeIntervalSince1970: time) }
-                assembler.add(records[i], into: &done)
+                if engines.now == nil, let time = record.time { engines.now = Date(timeIntervalSince1970: time) }
+                assembler.add(record, strings: parsed.strings, into: &done)
                 if done.count >= options.batchSize {
                     replay(done)
                     done.removeAll(keepingCapacity: true)
                 }
-            }
             }
         }
         let reader = LineBlocks()
@@ -155,11 +152,13 @@ public final class ReplayRunner {
     /// from then on); how many lines were not transcript lines at all.
     struct ParsedBlock: @unchecked Sendable {
         var records: [LogRecord] = []
+        /// The records' strings (`LogRecord` holds indexes into these).
+        var strings: [String] = []
         var skipped = 0
 
         init(_ block: [UInt8], reader: LineBlocks) {
             var parser = LogRecord.Parser()
-            var named = ""
+            var named: (hash: UInt64, id: String)?  // the session whose bot line last named the customer
             block.withUnsafeBufferPointer { buffer in
                 reader.lines(of: buffer) { line in
                     guard let line else {
@@ -167,18 +166,24 @@ public final class ReplayRunner {
                         return
                     }
                     if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+                    let mark = parser.strings.count
                     guard let record = parser.parse(line) else {
                         skipped += 1
                         return
                     }
                     if record.role == .customer || record.role == .system {
                         records.append(record)
-                    } else if record.customer != nil, record.session != named {
-                        named = record.session
+                    } else if record.customer != LogRecord.none,
+                        named.map({ $0.hash != record.sessionHash || !$0.id.hasSameUTF8(as: parser.strings[Int(record.session)]) }) ?? true
+                    {
+                        named = (record.sessionHash, parser.strings[Int(record.session)])
                         records.append(record)
+                    } else {
+                        parser.drop(since: mark)
                     }
                 }
             }
+            strings = parser.strings
         }
     }
 

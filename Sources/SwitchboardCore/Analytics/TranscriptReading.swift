@@ -7,23 +7,28 @@ import Darwin
 #endif
 
 /// What replay needs from one transcript line (CONTRACT.md section 5); everything else on the
-/// line is checked for being JSON and skipped.
+/// line is checked for being JSON and skipped. Plain values only: the strings are kept by the
+/// `Parser` that read the line (`strings`, by index), so a record is copied and dropped without
+/// touching a reference count, and thousands of them pass through each block.
 public struct LogRecord: Sendable {
     public enum Role: Sendable { case customer, bot, agent, system, other }
 
-    public var session = ""
-    /// A hash of `session`'s bytes, worked out on the parsing thread: the thread that groups
-    /// lines into sessions then never hashes a string.
+    /// Indexes into the parser's `strings`; `none` when the line has no such member.
+    public static let none: Int32 = -1
+    public var session: Int32 = none
+    /// A hash of the session id's bytes, worked out on the parsing thread: the thread that
+    /// groups lines into sessions then never hashes a string.
     public var sessionHash: UInt64 = 0
     public var role = Role.other
     /// A customer line whose text carries a masked number, PIN or card (four or more `*` in a
     /// row): an identity answer, which replay drops.
     public var masked = false
-    public var text: String?
-    public var customer: String?
-    public var channel: String?
-    public var event: String?
-    public var outcome: String?
+    /// A system line whose `event` is `end`.
+    public var ends = false
+    public var text: Int32 = none
+    public var customer: Int32 = none
+    public var channel: Int32 = none
+    public var outcome: Int32 = none
     /// Seconds since 1970, from `ts`.
     public var time: Double?
 
@@ -57,21 +62,40 @@ public struct LogRecord: Sendable {
         return nil
     }
 
-    /// Parses lines one after another, reusing the last session id's `String` (a session's lines
+    /// Parses lines one after another, reusing the last session id's string (a session's lines
     /// tend to come together) and decoding only the fields replay reads. `parse` gives nil when a
-    /// line is not a JSON object with a string `session` and a known `role`.
+    /// line is not a JSON object with a non-empty string `session` and a known `role`.
     public struct Parser {
+        /// The strings of the records parsed so far.
+        public private(set) var strings: [String] = []
         private var lastSession: [UInt8] = []
-        private var lastSessionString = ""
+        private var lastSessionIndex = LogRecord.none
         private var lastSessionHash: UInt64 = 0
 
         public init() {}
 
+        /// Forgets the strings added since `mark` (`strings.count` before the lines whose
+        /// records were not kept).
+        public mutating func drop(since mark: Int) {
+            guard mark < strings.count else { return }
+            strings.removeSubrange(mark...)
+            if lastSessionIndex >= mark {
+                lastSessionIndex = LogRecord.none
+                lastSession = []
+            }
+        }
+
+        private mutating func add(_ s: String) -> Int32 {
+            strings.append(s)
+            return Int32(strings.count - 1)
+        }
+
         public mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> LogRecord? {
+            let mark = strings.count
             var record = LogRecord()
-            var hasSession = false
             var hasRole = false
             var wantsText = true
+            var event: String?
             // Read once the line is known to be kept (a bot's line is not, unless it names the customer).
             var rawTime: UnsafeBufferPointer<UInt8>?
             let ok = JSONReader.members(of: line, wanted: { key in
@@ -81,20 +105,21 @@ public struct LogRecord: Sendable {
             }, found: { index, member in
                 switch (index, member) {
                 case (0, .string(let raw)):
-                    if raw.count != lastSession.count || (raw.count > 0 && memcmp(raw.baseAddress!, lastSession, raw.count) != 0) {
+                    guard !raw.isEmpty else { return true }
+                    if lastSessionIndex == LogRecord.none || raw.count != lastSession.count
+                        || memcmp(raw.baseAddress!, lastSession, raw.count) != 0
+                    {
                         guard let s = JSONReader.validString(raw) else { return false }
                         lastSession = Array(raw)
-                        lastSessionString = s
+                        lastSessionIndex = add(s)
                         lastSessionHash = SessionKey.hash(raw)
                     }
-                    record.session = lastSessionString
+                    record.session = lastSessionIndex
                     record.sessionHash = lastSessionHash
-                    hasSession = true
                 case (0, .value(let v)):
-                    guard var s = v.string else { return true }
-                    record.session = s
+                    guard var s = v.string, !s.isEmpty else { return true }
                     record.sessionHash = s.withUTF8 { SessionKey.hash($0) }
-                    hasSession = true
+                    record.session = add(s)
                 case (1, .string(let raw)):
                     if let role = LogRecord.role(raw) {
                         record.role = role
@@ -105,18 +130,36 @@ public struct LogRecord: Sendable {
                     rawTime = raw
                 case (_, .string(let raw)):
                     guard let s = JSONReader.validString(raw) else { return false }
-                    record.set(index, s)
+                    set(index, s, in: &record, event: &event)
                 case (_, .value(let v)):
                     if index == 1 { return true }
-                    if let s = v.string { record.set(index, s) }
+                    if let s = v.string { set(index, s, in: &record, event: &event) }
                 }
                 return true
             })
-            guard ok, hasSession, hasRole, !record.session.isEmpty else { return nil }
-            if record.role != .customer { record.text = nil }
-            if let rawTime, record.role != .bot && record.role != .agent || record.customer != nil { record.time = Timestamp.parse(rawTime) }
-            if let text = record.text { record.masked = Self.hasMaskedRun(text) }
+            guard ok, record.session != LogRecord.none, hasRole else {
+                drop(since: mark)
+                return nil
+            }
+            if record.role != .customer { record.text = LogRecord.none }
+            if let rawTime, record.role != .bot && record.role != .agent || record.customer != LogRecord.none {
+                record.time = Timestamp.parse(rawTime)
+            }
+            if record.text != LogRecord.none { record.masked = Self.hasMaskedRun(strings[Int(record.text)]) }
+            record.ends = record.role == .system && event == "end"
             return record
+        }
+
+        private mutating func set(_ index: Int, _ value: String, in record: inout LogRecord, event: inout String?) {
+            switch index {
+            case 2: record.text = add(value)
+            case 3: record.customer = add(value)
+            case 4: record.channel = add(value)
+            case 5: event = value
+            case 6: record.outcome = add(value)
+            case 7: record.time = Timestamp.seconds(value)
+            default: break
+            }
         }
 
         /// Four or more `*` in a row: what masking leaves of a number, a PIN or a card.
@@ -132,18 +175,6 @@ public struct LogRecord: Sendable {
                 }
                 return false
             }
-        }
-    }
-
-    private mutating func set(_ index: Int, _ value: String) {
-        switch index {
-        case 2: text = value
-        case 3: customer = value
-        case 4: channel = value
-        case 5: event = value
-        case 6: outcome = value
-        case 7: time = Timestamp.seconds(value)
-        default: break
         }
     }
 }
