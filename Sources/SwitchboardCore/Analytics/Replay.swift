@@ -287,8 +287,7 @@ public final class Replay {
                 describing = name.rawValue == "complaint"
             }
             let result = conversation.receive(text)
-            let session = conversation.session
-            if session.failedTurns.last == session.turns && result.classification != nil { fallbacks.append(text) }
+            if conversation.session.failedTurns.last == conversation.session.turns && result.classification != nil { fallbacks.append(text) }
             if describing || result.classification?.intent == "complaint.file" { complaints.append(text) }
             if result.handedOff || result.ended { break }
         }

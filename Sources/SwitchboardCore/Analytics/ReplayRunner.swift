@@ -195,7 +195,10 @@ public final class ReplayRunner {
 
         init(_ results: [(SessionResult, SessionResult?)]) {
             self.results = results
-            for (result, _) in results { counts.add(result) }
+            // By index into a local: a `for (result, _) in` loop copied every result.
+            var counts = ReplayTally.Counts()
+            for i in results.indices { counts.add(results[i].0) }
+            self.counts = counts
         }
     }
 

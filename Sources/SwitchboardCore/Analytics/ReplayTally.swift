@@ -333,7 +333,7 @@ public final class ReplayTally {
     /// A batch counted elsewhere (`Counts`), then its sessions' order-dependent parts.
     public func add(batch: [(SessionResult, SessionResult?)], counts batchCounts: Counts) {
         counts.merge(batchCounts)
-        for (r, other) in batch { addInOrder(r, other: other) }
+        for i in batch.indices { addInOrder(batch[i].0, other: batch[i].1) }
     }
 
     /// What depends on the order of sessions: repeat contacts, and the lists of every session.
