@@ -105,8 +105,9 @@ public final class Conversation {
             return whileWaiting(understood, events: &events, at: now)
         }
         // Said first: the customer should know the bot has them again.
-        let back = returned ? [Effect.reply(text: engine.render("handoff_returned", [:], for: session), key: "handoff_returned")] : []
-        return finish(back + effects, classification: understood, events: &events, at: now)
+        guard returned else { return finish(effects, classification: understood, events: &events, at: now) }
+        let back = Effect.reply(text: engine.render("handoff_returned", [:], for: session), key: "handoff_returned")
+        return finish([back] + effects, classification: understood, events: &events, at: now)
     }
 
     /// A message while the customer waits for a person: kept with the ticket, and answered with
@@ -199,7 +200,10 @@ public final class Conversation {
             replies.append(text)
             if recordsTranscript { events.append(.bot(session, text: text, key: key, seq: nextSeq(), at: now)) }
         }
-        func say(_ key: String, _ values: [String: String]) { reply(engine.render(key, values, for: session), key) }
+        // (The values are worked out only for a rendered reply: a quiet engine renders none.)
+        func say(_ key: String, _ values: @autoclosure () -> [String: String]) {
+            reply(engine.quiet ? key : engine.render(key, values(), for: session), key)
+        }
         for effect in effects {
             switch effect {
             case .reply(let text, let key):

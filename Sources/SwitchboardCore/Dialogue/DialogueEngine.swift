@@ -22,7 +22,7 @@ public final class DialogueEngine: Sendable {
     /// True when only the course of the conversation matters (replay): a reply is its response
     /// key, not its filled-in template (which a replayed turn would otherwise spend a third of its
     /// time on), and the rules that fired are not written down for a packet nobody reads.
-    let quiet: Bool
+    public let quiet: Bool
 
     public init(rules: RuleSet, quiet: Bool = false) {
         self.rules = rules
