@@ -90,9 +90,9 @@ public final class ReplayRunner {
             replaying.submit({
                 let engine = engines.take()
                 defer { engines.give(engine) }
-                return ReplayedBatch(batch.map { recorded in (engine.base.run(recorded), engine.other?.run(recorded)) })
+                return ReplayedBatch(base: batch.map(engine.base.run), other: engine.other.map { batch.map($0.run) })
             }, drain: { replayed in
-                tally.add(batch: replayed.results, counts: replayed.counts)
+                tally.add(batch: replayed.base, other: replayed.other, counts: replayed.counts)
             })
         }
         func assemble(_ parsed: ParsedBlock) {
@@ -136,7 +136,7 @@ public final class ReplayRunner {
             replay(Array(done[start..<min(done.count, start + options.batchSize)]))
         }
         replaying.finish { replayed in
-            tally.add(batch: replayed.results, counts: replayed.counts)
+            tally.add(batch: replayed.base, other: replayed.other, counts: replayed.counts)
         }
         input.lateLines = assembler.lateLines
         input.maskedLines = assembler.maskedLines
@@ -190,14 +190,17 @@ public final class ReplayRunner {
     /// A batch's results, with what can be counted in any order already counted on the thread
     /// that replayed it.
     struct ReplayedBatch: @unchecked Sendable {
-        var results: [(SessionResult, SessionResult?)]
+        /// Each session's result under the rules replayed, and under the other rule set (what-if).
+        var base: [SessionResult]
+        var other: [SessionResult]?
         var counts = ReplayTally.Counts()
 
-        init(_ results: [(SessionResult, SessionResult?)]) {
-            self.results = results
-            // By index into a local: a `for (result, _) in` loop copied every result.
+        init(base: [SessionResult], other: [SessionResult]?) {
+            self.base = base
+            self.other = other
+            // By index into a local: a loop over the results copied every one.
             var counts = ReplayTally.Counts()
-            for i in results.indices { counts.add(results[i].0) }
+            for i in base.indices { counts.add(base[i]) }
             self.counts = counts
         }
     }

@@ -331,9 +331,10 @@ public final class ReplayTally {
     }
 
     /// A batch counted elsewhere (`Counts`), then its sessions' order-dependent parts.
-    public func add(batch: [(SessionResult, SessionResult?)], counts batchCounts: Counts) {
+    /// (`other`, when given, holds the same sessions under the other rule set.)
+    public func add(batch: [SessionResult], other: [SessionResult]?, counts batchCounts: Counts) {
         counts.merge(batchCounts)
-        for i in batch.indices { addInOrder(batch[i].0, other: batch[i].1) }
+        for i in batch.indices { addInOrder(batch[i], other: other?[i]) }
     }
 
     /// What depends on the order of sessions: repeat contacts, and the lists of every session.

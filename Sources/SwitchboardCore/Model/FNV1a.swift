@@ -33,10 +33,11 @@ extension String {
     /// The same bytes, compared with `memcmp`: keys hashed over bytes (`FNV1a`) compare over bytes
     /// too (`==` checks canonical equivalence, and a generic walk over `utf8` is slower).
     func hasSameUTF8(as other: String) -> Bool {
-        var a = self
-        var b = other
-        return a.withUTF8 { x in
-            b.withUTF8 { y in x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
+        let same = utf8.withContiguousStorageIfAvailable { x in
+            other.utf8.withContiguousStorageIfAvailable { y in
+                x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+            }
         }
+        return (same ?? nil) ?? utf8.elementsEqual(other.utf8)
     }
 }
