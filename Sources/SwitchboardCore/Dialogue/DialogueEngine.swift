@@ -259,7 +259,7 @@ struct Turn {
         if session.handedOff { return }
         // (A weak "a person" read into an elderly customer's words about themselves is not a request.)
         let asksForPerson = c.intent == "human.request" && !(c.cues.elderly && c.confidence < cuePolicy.elderlyRequestConfidence)
-        if asksForPerson || (session.simpleMode && policy.humanShortcuts.contains(raw.trimmingSpaces().lowercased())) {
+        if asksForPerson || (session.simpleMode && isHumanShortcut(raw)) {
             remember("human.request")
             session.offer = nil
             handOff([.customerRequest])
@@ -333,6 +333,14 @@ struct Turn {
         } else if session.simpleMode && !effects.items.contains(where: { if case .reply(_, let key) = $0 { key == "elderly_confused" || key == "elderly_help" } else { false } }) {
             say("simple_offer")
         }
+    }
+
+    /// "0" (or another shortcut) alone, in simple mode: a person. Shortcuts are short, so a
+    /// longer message is not lowered to find out (lower case is at most a third shorter in UTF-8).
+    func isHumanShortcut(_ raw: String) -> Bool {
+        let trimmed = raw.trimmingSpaces()
+        guard trimmed.utf8.count <= 3 * (policy.humanShortcuts.map(\.utf8.count).max() ?? 0) else { return false }
+        return policy.humanShortcuts.contains(trimmed.lowercased())
     }
 
     mutating func updateCues(_ c: Classification, raw: String) {

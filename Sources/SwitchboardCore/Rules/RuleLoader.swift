@@ -713,6 +713,8 @@ extension StringProtocol {
             u == " " || u == "\t" || (u.value >= 0x80 && u.properties.generalCategory == .spaceSeparator)
         }
         let scalars = unicodeScalars
+        // Nothing to trim (most texts): the string itself, not a copy.
+        if let head = scalars.first, let tail = scalars.last, !isSpace(head), !isSpace(tail) { return String(self) }
         guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
         let last = scalars.lastIndex(where: { !isSpace($0) })!
         return String(String.UnicodeScalarView(scalars[first...last]))
