@@ -281,7 +281,7 @@ public final class ReplayTally {
 
         public init() {}
 
-        public mutating func add(_ r: SessionResult) {
+        public mutating func add(_ r: borrowing SessionResult) {
             outcomes.add(r.outcome)
             turns += r.turns.count
             fallbackTurns += r.fallbackTurns

@@ -43,20 +43,21 @@ public final class DialogueEngine: Sendable {
 
     /// The bot's opening: a greeting, and a person offered at once to a customer aged 65 or more.
     public func start(_ session: inout Session, data store: any OperatorData) -> [Effect] {
-        var turn = Turn(engine: self, session: session)
-        if let phone = session.customer, let account = store.account(phone: phone) {
+        // Moved into the turn and back, as in `handle`: a copy would retain every member.
+        var turn = Turn(engine: self, session: Session(id: session.id))
+        swap(&turn.session, &session)
+        defer { swap(&session, &turn.session) }
+        if let phone = turn.session.customer, let account = store.account(phone: phone) {
             turn.session.language = account.language
             if account.age >= dialogue.policy.offerPersonFromAge {
                 turn.session.simpleMode = true
                 turn.session.elderly = true
                 turn.session.offeredPerson = true
                 turn.say("elderly_offer")
-                session = turn.session
                 return turn.effects.items
             }
         }
         turn.say("greeting")
-        session = turn.session
         return turn.effects.items
     }
 
