@@ -212,13 +212,6 @@ public struct SessionResult: Sendable {
         out.append(0x7D)
         return out
     }
-
-    public var cues: JSONValue {
-        .object([
-            ("frustration", .double((frustration * 1000).rounded() / 1000)), ("frustrated", .bool(frustrated)),
-            ("elderly", .bool(elderly)), ("dialect", dialect.map { .string($0) } ?? .null),
-        ])
-    }
 }
 
 /// Re-runs recorded conversations through a rule set (CONTRACT.md section 6): each session's
