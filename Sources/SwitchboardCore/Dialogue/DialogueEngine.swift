@@ -340,7 +340,7 @@ struct Turn {
     /// longer message is not lowered to find out (lower case is at most a third shorter in UTF-8).
     func isHumanShortcut(_ raw: String) -> Bool {
         let trimmed = raw.trimmingSpaces()
-        guard trimmed.utf8.count <= 3 * (policy.humanShortcuts.map(\.utf8.count).max() ?? 0) else { return false }
+        guard trimmed.utf8.count <= 3 * policy.humanShortcuts.reduce(0, { max($0, $1.utf8.count) }) else { return false }
         return policy.humanShortcuts.contains(trimmed.lowercased())
     }
 
