@@ -159,4 +159,30 @@ import Testing
         #expect(TextClusterer.normalized("查话费，谢谢！") == "查话费，谢谢！")
         #expect(TextClusterer.normalized("\u{3000}你好\u{3000}") == "你好")
     }
+
+    // MARK: Worker threads
+
+    @Test func workerThreadsRunEveryJobOnTheirOwnThreadsAndStopWhenDone() {
+        final class Log: @unchecked Sendable {
+            let lock = NSLock()
+            var ran: [Int] = []
+            var threads = Set<UInt>()
+        }
+        let log = Log()
+        let workers = WorkerThreads(count: 2, name: "test")
+        for k in 0..<500 {
+            workers.run {
+                if k % 50 == 0 { usleep(2000) }  // a slow job must not hold the others back
+                log.lock.lock()
+                log.ran.append(k)
+                log.threads.insert(UInt(pthread_self()))
+                log.lock.unlock()
+            }
+        }
+        workers.stop()  // returns only once everything queued has run
+        #expect(log.ran.sorted() == Array(0..<500))
+        // Both threads took jobs, and neither is the thread that queued them.
+        #expect(log.threads.count == 2)
+        #expect(!log.threads.contains(UInt(pthread_self())))
+    }
 }

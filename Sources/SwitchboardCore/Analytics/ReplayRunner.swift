@@ -76,12 +76,12 @@ public final class ReplayRunner {
         var assembler = SessionAssembler(gap: options.sessionGap)
         let sizes = files.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
         let total = sizes.reduce(0, +)
-        let queue = DispatchQueue(label: "replay", attributes: .concurrent)
         // Blocks of lines are parsed on every core; sessions are assembled here, in file order;
         // batches of sessions are replayed on every core and tallied here, in order.
-        let slots = DispatchSemaphore(value: options.threads)  // at most `threads` blocks or batches at work
-        let parsing = OrderedStage<ParsedBlock>(limit: options.threads * 3, queue: queue, slots: slots)
-        let replaying = OrderedStage<ReplayedBatch>(limit: options.threads * 8, queue: queue, slots: slots)
+        let workers = WorkerThreads(count: options.threads, name: "replay")
+        defer { workers.stop() }
+        let parsing = OrderedStage<ParsedBlock>(limit: options.threads * 3, workers: workers)
+        let replaying = OrderedStage<ReplayedBatch>(limit: options.threads * 8, workers: workers)
         let engines = EnginePool(runner: self)
         var done: [RecordedSession] = []
         func replay(_ batch: [RecordedSession]) {
@@ -261,18 +261,16 @@ final class OrderedStage<Output>: @unchecked Sendable {
     private var submitted = 0
     private var next = 0
     private let limit: Int
-    private let queue: DispatchQueue
-    private let slots: DispatchSemaphore
+    private let workers: WorkerThreads
     /// Outputs already drained, handed to the next piece of work to be let go on its thread:
     /// releasing a batch's results (their strings and arrays) cost the draining thread as much
     /// as tallying them.
     private var spent: [Output] = []
     private struct Spent: @unchecked Sendable { let outputs: [Output] }
 
-    init(limit: Int, queue: DispatchQueue, slots: DispatchSemaphore) {
+    init(limit: Int, workers: WorkerThreads) {
         self.limit = max(1, limit)
-        self.queue = queue
-        self.slots = slots
+        self.workers = workers
     }
 
     /// Queues `work`; `drain` gets finished outputs, in order, on the calling thread.
@@ -286,11 +284,9 @@ final class OrderedStage<Output>: @unchecked Sendable {
         lock.unlock()
         let spent = Spent(outputs: self.spent)
         self.spent = []
-        queue.async { [self] in
-            withExtendedLifetime(spent) {}  // released with this block, on this thread
-            slots.wait()
+        workers.run { [self] in
+            withExtendedLifetime(spent) {}  // released with this job, on its thread
             let output = work()
-            slots.signal()
             lock.lock()
             finished[number] = output
             lock.broadcast()
