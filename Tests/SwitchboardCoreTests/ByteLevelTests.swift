@@ -103,7 +103,8 @@ import Testing
         }
         let a = try #require(parse(#"{"session":"chat-1","ts":"2026-11-29T08:00:00Z","role":"customer","text":"查话费","channel":"app"}"#))
         let b = try #require(parse(#"{"session":"chat-1","role":"customer","text":"谢谢"}"#))
-        #expect(a.session == b.session)  // the id is kept once for a run of its lines
+        #expect(a.session == b.session && parser.ids.count == "chat-1".utf8.count)  // the id is kept once for a run of its lines
+        #expect(parser.session(of: a) == "chat-1" && parser.sameSession(a, b))
         #expect(parser.strings[Int(a.text)] == "查话费" && parser.strings[Int(b.text)] == "谢谢")
         #expect(parser.strings[Int(a.channel)] == "app" && a.time == 1_795_939_200)
         let mark = parser.strings.count
@@ -111,9 +112,11 @@ import Testing
         #expect(bot.text == LogRecord.none && parser.strings[Int(bot.customer)] == "138****0001")
         parser.drop(since: mark)
         #expect(parser.strings.count == mark)
-        // The dropped id is not reused for the next line of that session.
+        // The next line of that session shares the id's bytes, whether or not its line was kept.
         let c = try #require(parse(#"{"session":"chat-2","role":"customer","text":"我要转人工"}"#))
-        #expect(parser.strings[Int(c.session)] == "chat-2")
+        #expect(parser.session(of: c) == "chat-2" && c.session == bot.session && !parser.sameSession(a, c))
+        let escaped = try #require(parse(#"{"session":"chat-\u0033","role":"customer","text":"x"}"#))
+        #expect(parser.session(of: escaped) == "chat-3")
         let end = try #require(parse(#"{"session":"chat-2","role":"system","event":"end","outcome":"handoff"}"#))
         #expect(end.ends && parser.strings[Int(end.outcome)] == "handoff")
         let masked = try #require(parse(#"{"session":"chat-2","role":"customer","text":"服务密码是******"}"#))
@@ -158,6 +161,35 @@ import Testing
         #expect(TextClusterer.normalized("cafe\u{301}").utf8.count == "café".utf8.count)
         #expect(TextClusterer.normalized("查话费，谢谢！") == "查话费，谢谢！")
         #expect(TextClusterer.normalized("\u{3000}你好\u{3000}") == "你好")
+    }
+
+    // MARK: Open sessions
+
+    @Test func openSessionsFindWhatWasPutInWhateverWasTakenOut() throws {
+        // Against a dictionary, with hashes that collide on purpose (seven hashes for 300 ids),
+        // so that long probe runs are cut and closed up again by every removal.
+        var open = OpenSessions()
+        var expected: [String: Int] = [:]  // id → session index
+        var random = CorpusRandom(seed: 7)
+        func hash(_ id: String) -> UInt64 { UInt64(id.utf8.count % 7) &* 0x1234_5678_9ABC_DEF1 }
+        func find(_ id: String) -> RecordedSession? {
+            let found = Array(id.utf8).withUnsafeBufferPointer { open.find(hash(id), $0) }
+            return found.map { open.sessions[$0] }
+        }
+        for step in 0..<5_000 {
+            let id = "s-" + String(repeating: "x", count: random.below(20)) + String(random.below(15))
+            if expected[id] != nil, random.below(3) > 0 {
+                let p = try #require(Array(id.utf8).withUnsafeBufferPointer { open.find(hash(id), $0) }, "\(id) at step \(step)")
+                #expect(open.remove(at: p).index == expected.removeValue(forKey: id))
+            } else if expected[id] == nil {
+                _ = open.insert(RecordedSession(id: id, index: step), hash: hash(id))
+                expected[id] = step
+            }
+            #expect(open.count == expected.count)
+        }
+        for (id, index) in expected { #expect(find(id)?.index == index, "\(id)") }
+        #expect(find("s-never") == nil)
+        #expect(Set(open.removeAll().map(\.id)) == Set(expected.keys) && open.count == 0)
     }
 
     // MARK: Worker threads

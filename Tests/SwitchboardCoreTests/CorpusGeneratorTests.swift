@@ -137,7 +137,7 @@ import Testing
                     skipped += 1
                     return
                 }
-                assembler.add(record, strings: parser.strings, into: &sessions)
+                assembler.add(record, strings: parser.strings, ids: parser.ids, into: &sessions)
             }
         }
         assembler.finish(into: &sessions)

@@ -25,7 +25,7 @@ public struct RecordedSession: Sendable {
 /// end of the input. Only sessions still open are held.
 public struct SessionAssembler {
     public let gap: Double
-    private var open: [SessionKey: RecordedSession] = [:]
+    private var open = OpenSessions()
     private var nextIndex = 0
     private var latest = -Double.infinity
     private var sinceSweep = 0
@@ -46,32 +46,32 @@ public struct SessionAssembler {
 
     public init(gap: Double = 2 * 3600) { self.gap = gap }
 
-    /// Adds a line, whose strings are in `strings` (the `LogRecord.Parser`'s that read it).
-    public mutating func add(_ record: LogRecord, strings: borrowing [String], into done: inout [RecordedSession]) {
+    /// Adds a line, whose strings are in `strings` and session id in `ids` (the `LogRecord.Parser`'s
+    /// that read it).
+    public mutating func add(_ record: LogRecord, strings: borrowing [String], ids: borrowing [UInt8], into done: inout [RecordedSession]) {
         if let time = record.time, time > latest { latest = time }
-        let key = SessionKey(strings[Int(record.session)], hash: record.sessionHash)
-        let slot: Dictionary<SessionKey, RecordedSession>.Index
-        if let found = open.index(forKey: key) {
+        let slot: Int
+        if let found = ids.withUnsafeBufferPointer({ open.find(record.sessionHash, LogRecord.session(of: record, in: $0)) }) {
             slot = found
         } else {
-            if closed.contains(key.hash) {
+            if closed.contains(record.sessionHash) {
                 lateLines += 1
                 return
             }
-            open[key] = RecordedSession(id: key.id, index: nextIndex)
+            let id = ids.withUnsafeBufferPointer { String(decoding: LogRecord.session(of: record, in: $0), as: UTF8.self) }
+            var session = RecordedSession(id: id, index: nextIndex)
+            session.turns.reserveCapacity(4)  // room for most sessions' turns at once
+            slot = open.insert(session, hash: record.sessionHash)
             nextIndex += 1
             peakOpen = max(peakOpen, open.count)
-            slot = open.index(forKey: key)!
         }
         var ended = false
         var masked = false
-        // In place: the session's arrays are appended to without a copy.
-        Self.update(&open.values[slot], with: record, strings: strings, ended: &ended, masked: &masked)
+        open.update(slot) { Self.update(&$0, with: record, strings: strings, ended: &ended, masked: &masked) }
         if masked { maskedLines += 1 }
         if ended {
-            let session = open.remove(at: slot).value
-            remember(key.hash)
-            done.append(session)
+            done.append(open.remove(at: slot))
+            remember(record.sessionHash)
         }
         // Quiet sessions are looked for each time the log's clock moves on by half a gap (and
         // every 65,536 lines), so at most a gap and a half of sessions is ever open.
@@ -85,8 +85,7 @@ public struct SessionAssembler {
 
     /// Every session still open, in order of first appearance.
     public mutating func finish(into done: inout [RecordedSession]) {
-        done += open.values.sorted { $0.index < $1.index }
-        open.removeAll()
+        done += open.removeAll().sorted { $0.index < $1.index }
     }
 
     private static func update(_ s: inout RecordedSession, with record: LogRecord, strings: borrowing [String], ended: inout Bool,
@@ -119,11 +118,9 @@ public struct SessionAssembler {
 
     private mutating func sweep(into done: inout [RecordedSession]) {
         guard latest.isFinite else { return }
-        let quiet = open.filter { ($0.value.end ?? latest) < latest - gap }.sorted { $0.value.index < $1.value.index }
-        for (key, session) in quiet {
-            open.removeValue(forKey: key)
-            done.append(session)
-        }
+        // Taken out from the highest position down, so the positions still to take stay put.
+        let quiet = open.sessions.indices.filter { (open.sessions[$0].end ?? latest) < latest - gap }
+        done += quiet.reversed().map { open.remove(at: $0) }.sorted { $0.index < $1.index }
     }
 
     private mutating func remember(_ id: UInt64) {

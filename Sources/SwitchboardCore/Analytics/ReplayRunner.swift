@@ -101,7 +101,7 @@ public final class ReplayRunner {
                 // Replay runs as of the log's first timestamp (so the same log gives the same report
                 // on any day); a log without timestamps runs as of 2026-01-01T00:00:00Z.
                 if engines.now == nil, let time = record.time { engines.now = Date(timeIntervalSince1970: time) }
-                assembler.add(record, strings: parsed.strings, into: &done)
+                assembler.add(record, strings: parsed.strings, ids: parsed.ids, into: &done)
                 if done.count >= options.batchSize {
                     replay(done)
                     done.removeAll(keepingCapacity: true)
@@ -152,13 +152,14 @@ public final class ReplayRunner {
     /// from then on); how many lines were not transcript lines at all.
     struct ParsedBlock: @unchecked Sendable {
         var records: [LogRecord] = []
-        /// The records' strings (`LogRecord` holds indexes into these).
+        /// The records' strings and session ids (`LogRecord` holds indexes into these).
         var strings: [String] = []
+        var ids: [UInt8] = []
         var skipped = 0
 
         init(_ block: [UInt8], reader: LineBlocks) {
             var parser = LogRecord.Parser()
-            var named: (hash: UInt64, id: String)?  // the session whose bot line last named the customer
+            var named: LogRecord?  // the last bot line that named the customer
             block.withUnsafeBufferPointer { buffer in
                 reader.lines(of: buffer) { line in
                     guard let line else {
@@ -173,10 +174,8 @@ public final class ReplayRunner {
                     }
                     if record.role == .customer || record.role == .system {
                         records.append(record)
-                    } else if record.customer != LogRecord.none,
-                        named.map({ $0.hash != record.sessionHash || !$0.id.hasSameUTF8(as: parser.strings[Int(record.session)]) }) ?? true
-                    {
-                        named = (record.sessionHash, parser.strings[Int(record.session)])
+                    } else if record.customer != LogRecord.none, !(named.map { parser.sameSession(record, $0) } ?? false) {
+                        named = record
                         records.append(record)
                     } else {
                         parser.drop(since: mark)
@@ -184,6 +183,7 @@ public final class ReplayRunner {
                 }
             }
             strings = parser.strings
+            ids = parser.ids
         }
     }
 

@@ -8,14 +8,17 @@ import Darwin
 
 /// What replay needs from one transcript line (CONTRACT.md section 5); everything else on the
 /// line is checked for being JSON and skipped. Plain values only: the strings are kept by the
-/// `Parser` that read the line (`strings`, by index), so a record is copied and dropped without
-/// touching a reference count, and thousands of them pass through each block.
+/// `Parser` that read the line (`strings`, by index; the session id's bytes in `ids`), so a
+/// record is copied and dropped without touching a reference count, and thousands of them pass
+/// through each block.
 public struct LogRecord: Sendable {
     public enum Role: Sendable { case customer, bot, agent, system, other }
 
     /// Indexes into the parser's `strings`; `none` when the line has no such member.
     public static let none: Int32 = -1
+    /// Where the session id's bytes are in the parser's `ids`.
     public var session: Int32 = none
+    public var sessionLength: Int32 = 0
     /// A hash of the session id's bytes, worked out on the parsing thread: the thread that
     /// groups lines into sessions then never hashes a string.
     public var sessionHash: UInt64 = 0
@@ -62,27 +65,37 @@ public struct LogRecord: Sendable {
         return nil
     }
 
-    /// Parses lines one after another, reusing the last session id's string (a session's lines
-    /// tend to come together) and decoding only the fields replay reads. `parse` gives nil when a
-    /// line is not a JSON object with a non-empty string `session` and a known `role`.
+    /// Parses lines one after another, decoding only the fields replay reads. `parse` gives nil
+    /// when a line is not a JSON object with a non-empty string `session` and a known `role`.
     public struct Parser {
         /// The strings of the records parsed so far.
         public private(set) var strings: [String] = []
-        private var lastSession: [UInt8] = []
-        private var lastSessionIndex = LogRecord.none
+        /// The session ids of the records parsed so far, byte after byte. No string is made for
+        /// an id: the session it names is found by its bytes, and only a new session makes one.
+        /// A run of lines of one session shares one copy (a session's lines tend to come together).
+        public private(set) var ids: [UInt8] = []
+        private var lastSession: (start: Int32, count: Int32)?
         private var lastSessionHash: UInt64 = 0
 
         public init() {}
 
         /// Forgets the strings added since `mark` (`strings.count` before the lines whose
-        /// records were not kept).
+        /// records were not kept). (Ids stay: they are a few bytes, and the next line of the
+        /// same session uses them again.)
         public mutating func drop(since mark: Int) {
             guard mark < strings.count else { return }
             strings.removeSubrange(mark...)
-            if lastSessionIndex >= mark {
-                lastSessionIndex = LogRecord.none
-                lastSession = []
-            }
+        }
+
+        /// Whether two records this parser read are of the same session.
+        public func sameSession(_ a: LogRecord, _ b: LogRecord) -> Bool {
+            a.sessionHash == b.sessionHash && a.sessionLength == b.sessionLength
+                && ids.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(a.session), $0.baseAddress! + Int(b.session), Int(a.sessionLength)) == 0 }
+        }
+
+        /// A record's session id.
+        public func session(of record: LogRecord) -> String {
+            ids.withUnsafeBufferPointer { String(decoding: LogRecord.session(of: record, in: $0), as: UTF8.self) }
         }
 
         private mutating func add(_ s: String) -> Int32 {
@@ -106,20 +119,27 @@ public struct LogRecord: Sendable {
                 switch (index, member) {
                 case (0, .string(let raw)):
                     guard !raw.isEmpty else { return true }
-                    if lastSessionIndex == LogRecord.none || raw.count != lastSession.count
-                        || memcmp(raw.baseAddress!, lastSession, raw.count) != 0
-                    {
-                        guard let s = JSONReader.validString(raw) else { return false }
-                        lastSession = Array(raw)
-                        lastSessionIndex = add(s)
-                        lastSessionHash = SessionKey.hash(raw)
+                    var same = false
+                    if let last = lastSession, Int(last.count) == raw.count {
+                        same = ids.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(last.start), raw.baseAddress!, raw.count) == 0 }
                     }
-                    record.session = lastSessionIndex
+                    if !same {
+                        guard JSONReader.isValidUTF8(raw) else { return false }
+                        lastSession = (Int32(ids.count), Int32(raw.count))
+                        ids.append(contentsOf: raw)
+                        lastSessionHash = FNV1a.hash(raw)
+                    }
+                    (record.session, record.sessionLength) = lastSession!
                     record.sessionHash = lastSessionHash
                 case (0, .value(let v)):
+                    // Escaped: decoded, and not shared with the next line.
                     guard var s = v.string, !s.isEmpty else { return true }
-                    record.sessionHash = s.withUTF8 { SessionKey.hash($0) }
-                    record.session = add(s)
+                    s.withUTF8 { bytes in
+                        (record.session, record.sessionLength) = (Int32(ids.count), Int32(bytes.count))
+                        record.sessionHash = FNV1a.hash(bytes)
+                        ids.append(contentsOf: bytes)
+                    }
+                    lastSession = nil
                 case (1, .string(let raw)):
                     if let role = LogRecord.role(raw) {
                         record.role = role
@@ -179,25 +199,11 @@ public struct LogRecord: Sendable {
     }
 }
 
-/// A session id with its hash worked out once (`FNV1a` over its bytes), so dictionaries of open
-/// and closed sessions never hash the string itself.
-public struct SessionKey: Hashable, Sendable {
-    public let id: String
-    public let hash: UInt64
-
-    public init(_ id: String, hash: UInt64) {
-        self.id = id
-        self.hash = hash
+extension LogRecord {
+    /// The record's session id's bytes, in its parser's `ids`.
+    static func session(of record: LogRecord, in ids: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: ids[Int(record.session)..<Int(record.session) + Int(record.sessionLength)])
     }
-
-    public static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h = FNV1a()
-        h.add(bytes)
-        return h.value
-    }
-
-    public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-    public static func == (a: SessionKey, b: SessionKey) -> Bool { a.hash == b.hash && a.id.hasSameUTF8(as: b.id) }
 }
 
 /// RFC 3339 timestamps (`2026-11-29T08:07:23.017Z`, `…+08:00`) to seconds since 1970, without

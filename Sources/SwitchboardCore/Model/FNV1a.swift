@@ -22,6 +22,12 @@ struct FNV1a {
         text.withUTF8 { add($0) }
     }
 
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h = FNV1a()
+        h.add(bytes)
+        return h.value
+    }
+
     static func hash(_ text: String) -> UInt64 {
         var h = FNV1a()
         h.add(text)
@@ -30,6 +36,13 @@ struct FNV1a {
 }
 
 extension String {
+    /// The same bytes as `bytes`, compared with `memcmp`.
+    func hasSameUTF8(as bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        utf8.withContiguousStorageIfAvailable { x in
+            x.count == bytes.count && (x.isEmpty || memcmp(x.baseAddress!, bytes.baseAddress!, x.count) == 0)
+        } ?? utf8.elementsEqual(bytes)
+    }
+
     /// The same bytes, compared with `memcmp`: keys hashed over bytes (`FNV1a`) compare over bytes
     /// too (`==` checks canonical equivalence, and a generic walk over `utf8` is slower).
     func hasSameUTF8(as other: String) -> Bool {
