@@ -29,6 +29,50 @@ func talk(_ messages: [String], customer: String? = nil) throws -> (Conversation
         }
     }
 
+    /// Replay runs thousands of sessions on one conversation, store and queue, started over each
+    /// time: nothing of one session may reach the next.
+    @Test func aRestartedConversationIsAFreshOne() throws {
+        let ruleSet = try Repo.ruleSet()
+        let engine = DialogueEngine(rules: ruleSet)
+        let classifier = Classifier(ruleSet)
+        let seed = InMemoryOperatorData(ruleSet: ruleSet, now: ConversationTest.clock)
+        let store = InMemoryOperatorData()
+        let queue = InMemoryHandoffQueue()
+        func fresh(_ customer: String?) -> Conversation {
+            let own = InMemoryOperatorData()
+            own.reset(to: seed)
+            return Conversation(id: "b", engine: engine, classifier: classifier, store: own, customer: customer, clock: { ConversationTest.clock })
+        }
+        store.reset(to: seed)
+        let reused = Conversation(id: "a", engine: engine, classifier: classifier, store: store, queue: queue, customer: "13800000001",
+                                  clock: { ConversationTest.clock })
+        _ = reused.open()
+        // A plan change, a complaint ticket and a handoff: store, queue and session all changed.
+        for text in ["想换个99的套餐", "行，确认办理", "我要投诉你们", "营业厅的工作人员态度很差，办个业务让我等了两个小时"] { _ = reused.receive(text) }
+        _ = reused.close()
+        #expect(reused.session.handedOff && reused.isClosed && !queue.entries.isEmpty)
+        #expect(store.tickets(phone: "13800000001").count == seed.tickets(phone: "13800000001").count + 1)
+        #expect(store.account(phone: "13800000001")?.pendingPlanCode == "CX99")
+
+        store.reset(to: seed)
+        queue.removeAll()
+        reused.restart(id: "b", customer: "13900000003", channel: "chat")
+        let other = fresh("13900000003")
+        #expect(reused.session == other.session && !reused.isClosed && reused.packet == nil && reused.history.isEmpty)
+        for phone in ruleSet.demoAccounts.map(\.account.phone) {
+            #expect(store.account(phone: phone) == seed.account(phone: phone))
+            #expect(store.tickets(phone: phone) == seed.tickets(phone: phone))
+        }
+        // And it goes on as the fresh one does, to the same ticket number.
+        let turns = ["我要投诉", "宽带老是掉线", "转人工"]
+        let a = [reused.open()] + turns.map(reused.receive)
+        let b = [other.open()] + turns.map(other.receive)
+        #expect(a.map(\.replies) == b.map(\.replies))
+        // The same transcript lines, numbered from 1 again (the session id and channel aside, both "b" and "chat").
+        #expect(a.flatMap(\.events).map(\.line) == b.flatMap(\.events).map(\.line))
+        #expect(reused.session == other.session && reused.session.ticket != nil)
+    }
+
     @Test func accountQuestionsAskForPhoneThenPINAndAnswerOnlyAfterIt() throws {
         let (conversation, results) = try talk(["话费还剩多少", "13800000001", "123456"])
         #expect(results[1].replies.joined().contains("手机号码"))

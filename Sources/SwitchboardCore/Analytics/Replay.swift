@@ -221,6 +221,11 @@ public final class Replay {
     let classifier: Classifier
     let seed: InMemoryOperatorData
     let now: Date
+    /// One conversation, store and queue, started over for each session: a session replays
+    /// against a fresh copy of the demo data and an empty queue, without allocating either anew.
+    private let conversation: Conversation
+    private let store = InMemoryOperatorData()
+    private let queue = InMemoryHandoffQueue()
     private var accounts: [String: String?] = [:]
     /// A message's classification depends only on its text and whether a PIN is expected, and a
     /// log says 查话费 and 转人工 thousands of times: each replaying thread keeps the last
@@ -241,6 +246,8 @@ public final class Replay {
         classifier.rememberLimit = Self.rememberedMessages
         self.seed = InMemoryOperatorData(ruleSet: ruleSet, now: now)
         self.now = now
+        conversation = Conversation(id: "", engine: engine, classifier: classifier, store: store, queue: queue, clock: { now })
+        conversation.recordsTranscript = false
     }
 
     /// The demo account a recorded (possibly masked) customer number stands for: the visible
@@ -263,10 +270,9 @@ public final class Replay {
     }
 
     private func replay(_ recorded: RecordedSession, account: String?) -> SessionResult {
-        let now = self.now
-        let conversation = Conversation(id: recorded.id, engine: engine, classifier: classifier, store: seed.copy(),
-                                        customer: account, channel: recorded.channel ?? "replay", clock: { now })
-        conversation.recordsTranscript = false
+        store.reset(to: seed)
+        queue.removeAll()
+        conversation.restart(id: recorded.id, customer: account, channel: recorded.channel ?? "replay")
         _ = conversation.open()
         var fallbacks: [String] = []
         var complaints: [String] = []

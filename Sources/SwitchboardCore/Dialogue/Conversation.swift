@@ -51,13 +51,29 @@ public final class Conversation {
                 clock: @escaping @Sendable () -> Date = { Date() })
     {
         self.queue = queue
-        var session = Session(id: id, language: engine.rules.defaultLanguage, channel: channel)
-        if let customer, store.account(phone: customer) != nil { session.customer = customer }
-        self.session = session
+        self.session = Self.newSession(id: id, engine: engine, store: store, customer: customer, channel: channel)
         self.engine = engine
         self.classifier = classifier
         self.store = store
         self.clock = clock
+    }
+
+    private static func newSession(id: String, engine: DialogueEngine, store: any OperatorData, customer: String?,
+                                   channel: String) -> Session
+    {
+        var session = Session(id: id, language: engine.rules.defaultLanguage, channel: channel)
+        if let customer, store.account(phone: customer) != nil { session.customer = customer }
+        return session
+    }
+
+    /// Starts over as a new conversation with the same engine, store and queue (replay runs
+    /// thousands of sessions one after another, and resets the store and queue itself).
+    public func restart(id: String, customer: String? = nil, channel: String = "chat") {
+        session = Self.newSession(id: id, engine: engine, store: store, customer: customer, channel: channel)
+        seq = 0
+        isClosed = false
+        history.removeAll(keepingCapacity: true)
+        packet = nil
     }
 
     private func remember(_ events: [TranscriptEvent]) {

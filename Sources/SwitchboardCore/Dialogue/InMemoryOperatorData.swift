@@ -22,18 +22,20 @@ public final class InMemoryOperatorData: OperatorData {
         }
     }
 
-    private init(copying other: InMemoryOperatorData) {
-        accounts = other.accounts
-        pins = other.pins
-        billsByPhone = other.billsByPhone
-        usageByPhone = other.usageByPhone
-        ticketsByPhone = other.ticketsByPhone
-        ticketSequence = other.ticketSequence
-    }
+    /// An empty store, until `reset(to:)` fills it.
+    public init() {}
 
-    /// A copy to change on its own. Seeding the demo data costs more than a replayed session's
-    /// turns; a copy shares its storage until it is written to.
-    public func copy() -> InMemoryOperatorData { InMemoryOperatorData(copying: self) }
+    /// Back to `seed`'s data: a copy to change on its own, which shares storage with `seed` until
+    /// it is written to (replay reuses one store for the sessions it runs one after another;
+    /// seeding the demo data anew would cost more than a replayed session's turns).
+    public func reset(to seed: InMemoryOperatorData) {
+        accounts = seed.accounts
+        pins = seed.pins
+        billsByPhone = seed.billsByPhone
+        usageByPhone = seed.usageByPhone
+        ticketsByPhone = seed.ticketsByPhone
+        ticketSequence = seed.ticketSequence
+    }
 
     public func account(phone: String) -> CustomerAccount? { accounts[phone] }
 

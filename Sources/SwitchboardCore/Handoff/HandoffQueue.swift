@@ -98,6 +98,9 @@ public final class InMemoryHandoffQueue: HandoffQueue {
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
+    /// Empty again, as a new queue (replay reuses one for the sessions it runs one after another).
+    public func removeAll() { entries.removeAll(keepingCapacity: true) }
+
     public func enqueue(_ packet: HandoffPacket, at now: Date) throws -> String {
         if let failure { throw Failure(description: failure) }
         var packet = packet
