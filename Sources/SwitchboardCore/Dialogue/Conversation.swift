@@ -32,6 +32,8 @@ public final class Conversation {
     public let queue: any HandoffQueue
     let clock: @Sendable () -> Date
     private var seq = 0
+    /// What the engine said to do this turn (kept, emptied, from turn to turn).
+    private let effects = EffectList()
     public private(set) var isClosed = false
     /// Every event so far (masked), up to the last `historyLimit`: the handoff packet carries them.
     /// (The transcript log keeps everything; a session that runs for hours must not grow without end.)
@@ -39,9 +41,10 @@ public final class Conversation {
     public static let historyLimit = 80
     /// The packet sent to the queue, once handed off.
     public private(set) var packet: HandoffPacket?
-    /// False when only the session's course matters (replay): no transcript events are made and
-    /// a handoff queues a bare packet (reasons, priority, skills, cues), not the summary and the
-    /// re-explained turns, which cost more than the rest of a replayed session.
+    /// False when only the session's course matters (replay): no transcript events are made, no
+    /// replies are kept (`TurnResult.replies` stays empty), and a handoff queues a bare packet
+    /// (reasons, priority, skills, cues), not the summary and the re-explained turns, which cost
+    /// more than the rest of a replayed session.
     public var recordsTranscript = true
     /// Told the customer why the queue could not take them (when it fails).
     public var queueFailed: ((any Error) -> Void)?
@@ -90,8 +93,8 @@ public final class Conversation {
     public func open() -> TurnResult {
         let now = clock()
         var events = recordsTranscript ? [TranscriptEvent.start(session, seq: nextSeq(), at: now)] : []
-        let effects = engine.start(&session, data: store)
-        return finish(effects, classification: nil, events: &events, at: now)
+        engine.start(&session, data: store, into: effects)
+        return finish(effects.items, classification: nil, events: &events, at: now)
     }
 
     /// One message from the customer.
@@ -109,7 +112,7 @@ public final class Conversation {
             session.fallbacks = 0
         }
         let waiting = session.handedOff
-        let (understood, effects) = engine.handle(&session, text, at: now, classifier: classifier, data: store)
+        let understood = engine.handle(&session, text, at: now, classifier: classifier, data: store, into: effects)
         var events = recordsTranscript ? [TranscriptEvent.customer(session, understood, seq: nextSeq(), at: now)] : []
         if waiting, session.liveAgent != nil, let ticket = session.ticket {
             // Talking with a person: the message is theirs to answer, and kept with the ticket.
@@ -121,9 +124,9 @@ public final class Conversation {
             return whileWaiting(understood, events: &events, at: now)
         }
         // Said first: the customer should know the bot has them again.
-        guard returned else { return finish(effects, classification: understood, events: &events, at: now) }
+        guard returned else { return finish(effects.items, classification: understood, events: &events, at: now) }
         let back = Effect.reply(text: engine.render("handoff_returned", [:], for: session), key: "handoff_returned")
-        return finish([back] + effects, classification: understood, events: &events, at: now)
+        return finish([back] + effects.items, classification: understood, events: &events, at: now)
     }
 
     /// A message while the customer waits for a person: kept with the ticket, and answered with
@@ -187,8 +190,8 @@ public final class Conversation {
                 replies.append(("handoff_waiting", positionValues(ticket, at: now)))
             }
         }
-        let effects = replies.map { key, values in Effect.reply(text: engine.render(key, values, for: session), key: key) }
-        return finish(effects, classification: c, events: &events, at: now)
+        let said = replies.map { key, values in Effect.reply(text: engine.render(key, values, for: session), key: key) }
+        return finish(said, classification: c, events: &events, at: now)
     }
 
     /// Adds a waiting customer's message to their ticket. (It is in the transcript log as well, so
@@ -213,8 +216,9 @@ public final class Conversation {
         var handedOff = false
         var ended = false
         func reply(_ text: String, _ key: String) {
+            guard recordsTranscript else { return }
             replies.append(text)
-            if recordsTranscript { events.append(.bot(session, text: text, key: key, seq: nextSeq(), at: now)) }
+            events.append(.bot(session, text: text, key: key, seq: nextSeq(), at: now))
         }
         // (The values are worked out only for a rendered reply: a quiet engine renders none.)
         func say(_ key: String, _ values: @autoclosure () -> [String: String]) {
@@ -325,9 +329,9 @@ public final class Conversation {
         let now = clock()
         var events: [TranscriptEvent] = []
         let queued = key == "server_closing" && session.handedOff && session.ticket != nil
-        let effects = [reply(queued ? "server_closing_queued" : key, ["ticket": session.ticket ?? ""])]
+        let said = [reply(queued ? "server_closing_queued" : key, ["ticket": session.ticket ?? ""])]
         session.ended = true
-        var result = finish(effects, classification: nil, events: &events, at: now)
+        var result = finish(said, classification: nil, events: &events, at: now)
         result.ended = true
         return result
     }

@@ -42,9 +42,12 @@ public final class DialogueEngine: Sendable {
     // MARK: - Turns
 
     /// The bot's opening: a greeting, and a person offered at once to a customer aged 65 or more.
-    public func start(_ session: inout Session, data store: any OperatorData) -> [Effect] {
+    /// The effects are put in `effects` (emptied first), which a conversation keeps from turn to
+    /// turn: a list made for each turn cost two allocations a turn.
+    func start(_ session: inout Session, data store: any OperatorData, into effects: EffectList) {
+        effects.items.removeAll(keepingCapacity: true)
         // Moved into the turn and back, as in `handle`: a copy would retain every member.
-        var turn = Turn(engine: self, session: Session(id: session.id))
+        var turn = Turn(engine: self, session: Session(id: session.id), effects: effects)
         swap(&turn.session, &session)
         defer { swap(&session, &turn.session) }
         if let phone = turn.session.customer, let account = store.account(phone: phone) {
@@ -54,30 +57,30 @@ public final class DialogueEngine: Sendable {
                 turn.session.elderly = true
                 turn.session.offeredPerson = true
                 turn.say("elderly_offer")
-                return turn.effects.items
+                return
             }
         }
         turn.say("greeting")
-        return turn.effects.items
     }
 
-    /// One customer message.
-    public func handle(_ session: inout Session, _ text: String, at now: Date, classifier: Classifier,
-                       data store: any OperatorData) -> (Classification, [Effect])
+    /// One customer message: what was understood; the effects are put in `effects`, as in `start`.
+    func handle(_ session: inout Session, _ text: String, at now: Date, classifier: Classifier,
+                data store: any OperatorData, into effects: EffectList) -> Classification
     {
+        effects.items.removeAll(keepingCapacity: true)
         // "13800000001 123456" answers both questions at once, so a PIN is expected from the phone question on.
         let expectsPIN = session.flow?.awaiting == .pin || session.flow?.awaiting == .phone
         let understood = classifier.classify(text, context: ClassificationContext(expectsPIN: expectsPIN))
         // The session moves into the turn and back: a copy would share its arrays, and the first
         // append to each (intents, the cue trail) would copy it whole.
-        var turn = Turn(engine: self, session: Session(id: session.id))
+        var turn = Turn(engine: self, session: Session(id: session.id), effects: effects)
         swap(&turn.session, &session)
         turn.now = now
         turn.store = store
         turn.classifier = classifier
         turn.run(understood, raw: text)
         swap(&session, &turn.session)
-        return (understood, turn.effects.items)
+        return understood
     }
 
     /// Renders response `key` for a session (its language and mode), `{name}` placeholders filled.
@@ -137,7 +140,8 @@ public final class DialogueEngine: Sendable {
 }
 
 /// What a turn says and does, in order. A reference, so that saying something does not change
-/// the turn itself: the values of a reply can then be worked out only when it is rendered.
+/// the turn itself: the values of a reply can then be worked out only when it is rendered. A
+/// conversation keeps one and the engine empties it at the start of each turn.
 final class EffectList {
     var items: [Effect] = []
 }
@@ -146,7 +150,7 @@ final class EffectList {
 struct Turn {
     let engine: DialogueEngine
     var session: Session
-    let effects = EffectList()
+    let effects: EffectList
     var now = Date(timeIntervalSince1970: 0)
     var store: (any OperatorData)?
     var classifier: Classifier?
@@ -158,9 +162,10 @@ struct Turn {
         set { session.pendingSecond = newValue.map { Session.PendingQuestion(definition: $0.0, classification: $0.1) } }
     }
 
-    init(engine: DialogueEngine, session: Session) {
+    init(engine: DialogueEngine, session: Session, effects: EffectList) {
         self.engine = engine
         self.session = session
+        self.effects = effects
     }
 
     var rules: RuleSet { engine.rules }
