@@ -157,8 +157,6 @@ public struct SessionResult: Sendable {
     public var end: Double?
     public var turns: [String]
     public var fallbackTurns: Int { fallbackTexts.count }
-    /// Its `sessions_detail` entry, written by the replaying thread.
-    public var detail: [UInt8] = []
 
     /// What the customer came for: the first intent that is not greeting, thanks, goodbye or a
     /// yes/no; nil when there was none.
@@ -166,19 +164,27 @@ public struct SessionResult: Sendable {
         intents.first { !SessionResult.control.contains($0.rawValue) }?.rawValue
     }
 
-    static let control: Set<String> = ["greeting", "goodbye", "thanks", "affirm", "deny", "cancel"]
+    /// (A list: six short strings compare faster than they hash.)
+    static let control = ["greeting", "goodbye", "thanks", "affirm", "deny", "cancel"]
 
-    /// The `sessions_detail` entry (CONTRACT.md section 6, plus language, channel and turns),
-    /// written by hand: there is one per session, and building a JSON tree for each cost more
-    /// than replaying a short session.
+    /// The `sessions_detail` entry (CONTRACT.md section 6, plus language, channel and turns).
     func detailJSON() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        writeDetail(to: &out)
+        return out
+    }
+
+    /// Appends the `sessions_detail` entry, written by hand: there is one per session, and
+    /// building a JSON tree for each cost more than replaying a short session.
+    func writeDetail(to out: inout [UInt8]) {
+        var first = true
         func key(_ k: StaticString) {
-            out.append(out.isEmpty ? 0x7B : 0x2C)
+            out.append(first ? 0x7B : 0x2C)
+            first = false
             out.append(0x22)
-            out += UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount)
-            out += [0x22, 0x3A]
+            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            out.append(0x22)
+            out.append(0x3A)
         }
         func strings<S: Sequence>(_ items: S) where S.Element == String {
             out.append(0x5B)
@@ -207,7 +213,6 @@ public struct SessionResult: Sendable {
         key("channel"); string(channel)
         key("turns"); out += String(turns.count).utf8
         out.append(0x7D)
-        return out
     }
 }
 
@@ -264,9 +269,7 @@ public final class Replay {
     }
 
     public func run(_ recorded: RecordedSession) -> SessionResult {
-        var result = replay(recorded, account: account(for: recorded.customer))
-        result.detail = result.detailJSON()
-        return result
+        replay(recorded, account: account(for: recorded.customer))
     }
 
     private func replay(_ recorded: RecordedSession, account: String?) -> SessionResult {

@@ -92,7 +92,7 @@ public final class ReplayRunner {
                 defer { engines.give(engine) }
                 return ReplayedBatch(base: batch.map(engine.base.run), other: engine.other.map { batch.map($0.run) })
             }, drain: { replayed in
-                tally.add(batch: replayed.base, other: replayed.other, counts: replayed.counts)
+                tally.add(batch: replayed.base, other: replayed.other, counts: replayed.counts, details: replayed.details)
             })
         }
         func assemble(_ parsed: ParsedBlock) {
@@ -136,7 +136,7 @@ public final class ReplayRunner {
             replay(Array(done[start..<min(done.count, start + options.batchSize)]))
         }
         replaying.finish { replayed in
-            tally.add(batch: replayed.base, other: replayed.other, counts: replayed.counts)
+            tally.add(batch: replayed.base, other: replayed.other, counts: replayed.counts, details: replayed.details)
         }
         input.lateLines = assembler.lateLines
         input.maskedLines = assembler.maskedLines
@@ -187,21 +187,30 @@ public final class ReplayRunner {
         }
     }
 
-    /// A batch's results, with what can be counted in any order already counted on the thread
-    /// that replayed it.
+    /// A batch's results, with what can be counted in any order already counted, and each
+    /// session's detail entry already written, on the thread that replayed it.
     struct ReplayedBatch: @unchecked Sendable {
         /// Each session's result under the rules replayed, and under the other rule set (what-if).
         var base: [SessionResult]
         var other: [SessionResult]?
         var counts = ReplayTally.Counts()
+        /// The sessions' `sessions_detail` entries, comma-separated.
+        var details: [UInt8] = []
 
         init(base: [SessionResult], other: [SessionResult]?) {
             self.base = base
             self.other = other
-            // By index into a local: a loop over the results copied every one.
+            // By index into locals: a loop over the results copied every one.
             var counts = ReplayTally.Counts()
-            for i in base.indices { counts.add(base[i]) }
+            var details: [UInt8] = []
+            details.reserveCapacity(base.count * 256)
+            for i in base.indices {
+                counts.add(base[i])
+                if i > 0 { details.append(0x2C) }
+                base[i].writeDetail(to: &details)
+            }
             self.counts = counts
+            self.details = details
         }
     }
 

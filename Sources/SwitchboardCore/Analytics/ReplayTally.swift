@@ -146,10 +146,14 @@ final class Spill {
     }
 
     /// One item already written as JSON.
-    func append(bytes: [UInt8]) {
+    func append(bytes: [UInt8]) { append(items: bytes, count: 1) }
+
+    /// `count` items already written as JSON, comma-separated.
+    func append(items: [UInt8], count added: Int) {
+        guard added > 0 else { return }
         if count > 0 { buffer.append(0x2C) }
-        buffer += bytes
-        count += 1
+        buffer += items
+        count += added
         if buffer.count >= 1 << 16 { flush() }
     }
 
@@ -327,22 +331,24 @@ public final class ReplayTally {
     /// One session, counted here (tests, small runs).
     public func add(_ r: SessionResult, other: SessionResult? = nil) {
         counts.add(r)
+        details.append(bytes: r.detailJSON())
         addInOrder(r, other: other)
     }
 
-    /// A batch counted elsewhere (`Counts`), then its sessions' order-dependent parts.
-    /// (`other`, when given, holds the same sessions under the other rule set.)
-    public func add(batch: [SessionResult], other: [SessionResult]?, counts batchCounts: Counts) {
+    /// A batch counted elsewhere (`Counts`, and its sessions' detail entries, comma-separated),
+    /// then its sessions' order-dependent parts. (`other`, when given, holds the same sessions
+    /// under the other rule set.)
+    func add(batch: [SessionResult], other: [SessionResult]?, counts batchCounts: Counts, details batchDetails: [UInt8]) {
         counts.merge(batchCounts)
+        details.append(items: batchDetails, count: batch.count)
         for i in batch.indices { addInOrder(batch[i], other: other?[i]) }
     }
 
-    /// What depends on the order of sessions: repeat contacts, and the lists of every session.
+    /// What depends on the order of sessions: repeat contacts, and the before/after lists.
     private func addInOrder(_ r: SessionResult, other: SessionResult?) {
         if let customer = r.customer, let start = r.start {
             repeats.add(customer: customer, start: start, end: r.end ?? start, intent: r.firstIntent, resolved: r.outcome == .resolved)
         }
-        details.append(bytes: r.detail.isEmpty ? r.detailJSON() : r.detail)
         if let compare, let recorded = r.recordedOutcome {
             compare.add(r, before: recorded, beforeReasons: nil, beforeIntents: nil, after: r)
         }
