@@ -200,14 +200,16 @@ public final class ReplayRunner {
         init(base: [SessionResult], other: [SessionResult]?) {
             self.base = base
             self.other = other
-            // By index into locals: a loop over the results copied every one.
+            // Read in place (an array's subscript copied each result, a dozen retains and releases).
             var counts = ReplayTally.Counts()
             var details: [UInt8] = []
             details.reserveCapacity(base.count * 256)
-            for i in base.indices {
-                counts.add(base[i])
-                if i > 0 { details.append(0x2C) }
-                base[i].writeDetail(to: &details)
+            base.withUnsafeBufferPointer { results in
+                for i in results.indices {
+                    counts.add(results[i])
+                    if i > 0 { details.append(0x2C) }
+                    results[i].writeDetail(to: &details)
+                }
             }
             self.counts = counts
             self.details = details

@@ -341,7 +341,16 @@ public final class ReplayTally {
     func add(batch: [SessionResult], other: [SessionResult]?, counts batchCounts: Counts, details batchDetails: [UInt8]) {
         counts.merge(batchCounts)
         details.append(items: batchDetails, count: batch.count)
-        for i in batch.indices { addInOrder(batch[i], other: other?[i]) }
+        // Read in place, as `ReplayedBatch` does.
+        batch.withUnsafeBufferPointer { results in
+            guard let other else {
+                for i in results.indices { addInOrder(results[i], other: nil) }
+                return
+            }
+            other.withUnsafeBufferPointer { others in
+                for i in results.indices { addInOrder(results[i], other: others[i]) }
+            }
+        }
     }
 
     /// What depends on the order of sessions: repeat contacts, and the before/after lists.
