@@ -291,7 +291,7 @@ public final class Replay {
             if result.handedOff || result.ended { break }
         }
         _ = conversation.close()
-        let session = conversation.session
+        let session = conversation.takeSession()
         return SessionResult(
             id: recorded.id, index: recorded.index, outcome: session.outcome, handoffReasons: session.handoffReasons,
             intents: session.intents, recordedOutcome: recorded.recordedOutcome, fallbackTexts: fallbacks, complaintTexts: complaints,
