@@ -45,11 +45,14 @@ public final class DialogueEngine: Sendable {
     /// The effects are put in `effects` (emptied first), which a conversation keeps from turn to
     /// turn: a list made for each turn cost two allocations a turn.
     func start(_ session: inout Session, data store: any OperatorData, into effects: EffectList) {
-        effects.items.removeAll(keepingCapacity: true)
+        effects.removeAll()
         // Moved into the turn and back, as in `handle`: a copy would retain every member.
         var turn = Turn(engine: self, session: Session(id: session.id), effects: effects)
         swap(&turn.session, &session)
-        defer { swap(&session, &turn.session) }
+        defer {
+            turn.finish()
+            swap(&session, &turn.session)
+        }
         if let phone = turn.session.customer, let account = store.account(phone: phone) {
             turn.session.language = account.language
             if account.age >= dialogue.policy.offerPersonFromAge {
@@ -67,7 +70,7 @@ public final class DialogueEngine: Sendable {
     func handle(_ session: inout Session, _ text: String, at now: Date, classifier: Classifier,
                 data store: any OperatorData, into effects: EffectList) -> Classification
     {
-        effects.items.removeAll(keepingCapacity: true)
+        effects.removeAll()
         // "13800000001 123456" answers both questions at once, so a PIN is expected from the phone question on.
         let expectsPIN = session.flow?.awaiting == .pin || session.flow?.awaiting == .phone
         let understood = classifier.classify(text, context: ClassificationContext(expectsPIN: expectsPIN))
@@ -79,6 +82,7 @@ public final class DialogueEngine: Sendable {
         turn.store = store
         turn.classifier = classifier
         turn.run(understood, raw: text)
+        turn.finish()
         swap(&session, &turn.session)
         return understood
     }
@@ -144,6 +148,13 @@ public final class DialogueEngine: Sendable {
 /// conversation keeps one and the engine empties it at the start of each turn.
 final class EffectList {
     var items: [Effect] = []
+    /// Notes of the dialogue rules that fired (`Turn.fired`).
+    var fired: [String] = []
+
+    func removeAll() {
+        items.removeAll(keepingCapacity: true)
+        fired.removeAll(keepingCapacity: true)
+    }
 }
 
 /// One turn in progress: the session being changed and the effects gathered.
@@ -215,10 +226,18 @@ struct Turn {
         effects.items.append(.handOff)
     }
 
-    /// Notes a dialogue rule that fired, for the handoff packet.
-    mutating func fired(_ rule: String) {
+    /// Notes a dialogue rule that fired, for the handoff packet: gathered with the turn's effects
+    /// and added to the session when the turn is done. (The note is written only when kept: a
+    /// quiet engine's turns built each one only to drop it.)
+    func fired(_ rule: @autoclosure () -> String) {
         guard !engine.quiet else { return }
-        session.rulesFired.append("turn \(session.turns): \(rule)")
+        effects.fired.append("turn \(session.turns): \(rule())")
+    }
+
+    /// The turn is over: the rules that fired join the session's.
+    mutating func finish() {
+        guard !effects.fired.isEmpty else { return }
+        session.rulesFired += effects.fired
         Session.keepRecent(&session.rulesFired)
     }
 
