@@ -81,19 +81,19 @@ public final class ReplayRunner {
         let workers = WorkerThreads(count: options.threads, name: "replay")
         defer { workers.stop() }
         let parsing = OrderedStage<ParsedBlock>(limit: options.threads * 3, workers: workers)
-        let replaying = OrderedStage<ReplayedBatch>(limit: options.threads * 8, workers: workers)
+        let replaying = OrderedStage<ReplayTally.Batch>(limit: options.threads * 8, workers: workers)
         let engines = EnginePool(runner: self)
         var done: [RecordedSession] = []
         func replay(_ batch: [RecordedSession]) {
             guard !batch.isEmpty else { return }
             if engines.now == nil { engines.now = EnginePool.logWithoutTimes }
+            let keepsResults = tally.keepsResults
             replaying.submit({
                 let engine = engines.take()
                 defer { engines.give(engine) }
-                return ReplayedBatch(base: batch.map(engine.base.run), other: engine.other.map { batch.map($0.run) })
-            }, drain: { replayed in
-                tally.add(batch: replayed.base, other: replayed.other, counts: replayed.counts, details: replayed.details)
-            })
+                return ReplayTally.Batch(base: batch.map(engine.base.run), other: engine.other.map { batch.map($0.run) },
+                                         keepsResults: keepsResults)
+            }, drain: tally.add)
         }
         func assemble(_ parsed: ParsedBlock) {
             input.skippedLines += parsed.skipped
@@ -135,9 +135,7 @@ public final class ReplayRunner {
         for start in stride(from: 0, to: done.count, by: options.batchSize) {
             replay(Array(done[start..<min(done.count, start + options.batchSize)]))
         }
-        replaying.finish { replayed in
-            tally.add(batch: replayed.base, other: replayed.other, counts: replayed.counts, details: replayed.details)
-        }
+        replaying.finish(tally.add)
         input.lateLines = assembler.lateLines
         input.maskedLines = assembler.maskedLines
         input.peakOpenSessions = assembler.peakOpen
@@ -184,35 +182,6 @@ public final class ReplayRunner {
             }
             strings = parser.strings
             ids = parser.ids
-        }
-    }
-
-    /// A batch's results, with what can be counted in any order already counted, and each
-    /// session's detail entry already written, on the thread that replayed it.
-    struct ReplayedBatch: @unchecked Sendable {
-        /// Each session's result under the rules replayed, and under the other rule set (what-if).
-        var base: [SessionResult]
-        var other: [SessionResult]?
-        var counts = ReplayTally.Counts()
-        /// The sessions' `sessions_detail` entries, comma-separated.
-        var details: [UInt8] = []
-
-        init(base: [SessionResult], other: [SessionResult]?) {
-            self.base = base
-            self.other = other
-            // Read in place (an array's subscript copied each result, a dozen retains and releases).
-            var counts = ReplayTally.Counts()
-            var details: [UInt8] = []
-            details.reserveCapacity(base.count * 256)
-            base.withUnsafeBufferPointer { results in
-                for i in results.indices {
-                    counts.add(results[i])
-                    if i > 0 { details.append(0x2C) }
-                    results[i].writeDetail(to: &details)
-                }
-            }
-            self.counts = counts
-            self.details = details
         }
     }
 

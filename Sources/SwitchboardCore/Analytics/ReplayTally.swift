@@ -74,6 +74,28 @@ struct RepeatContacts {
     private(set) var repeated = 0
     private(set) var resolvedThenRepeated = 0
 
+    /// A session of an identified customer, with log times.
+    struct Visit {
+        var customer: String
+        var start: Double
+        var end: Double
+        var intent: String?
+        var resolved: Bool
+
+        init?(_ r: borrowing SessionResult) {
+            guard let customer = r.customer, let start = r.start else { return nil }
+            self.customer = customer
+            self.start = start
+            self.end = r.end ?? start
+            self.intent = r.firstIntent
+            self.resolved = r.outcome == .resolved
+        }
+    }
+
+    mutating func add(_ visit: Visit) {
+        add(customer: visit.customer, start: visit.start, end: visit.end, intent: visit.intent, resolved: visit.resolved)
+    }
+
     mutating func add(customer: String, start: Double, end: Double, intent: String?, resolved: Bool) {
         var entry = Entry(start: start, end: end, intent: intent, resolved: resolved)
         var entries = byCustomer.removeValue(forKey: customer) ?? []
@@ -332,32 +354,65 @@ public final class ReplayTally {
     public func add(_ r: SessionResult, other: SessionResult? = nil) {
         counts.add(r)
         details.append(bytes: r.detailJSON())
-        addInOrder(r, other: other)
+        if let visit = RepeatContacts.Visit(r) { repeats.add(visit) }
+        compare(r, other: other)
     }
 
-    /// A batch counted elsewhere (`Counts`, and its sessions' detail entries, comma-separated),
-    /// then its sessions' order-dependent parts. (`other`, when given, holds the same sessions
-    /// under the other rule set.)
-    func add(batch: [SessionResult], other: [SessionResult]?, counts batchCounts: Counts, details batchDetails: [UInt8]) {
-        counts.merge(batchCounts)
-        details.append(items: batchDetails, count: batch.count)
-        // Read in place, as `ReplayedBatch` does.
-        batch.withUnsafeBufferPointer { results in
-            guard let other else {
-                for i in results.indices { addInOrder(results[i], other: nil) }
+    /// Whether a batch must bring its sessions' results back in order: only the before/after
+    /// lists of `--compare` and `--rules` read them there.
+    var keepsResults: Bool { compare != nil || whatIf != nil }
+
+    /// What a replaying thread makes of a batch of results: the counts that do not depend on
+    /// order, the detail entries (comma-separated), the identified sessions for repeat contacts,
+    /// and the results themselves only when `keepsResults`. The rest is let go on that thread.
+    struct Batch: @unchecked Sendable {
+        var count = 0
+        var counts = Counts()
+        var details: [UInt8] = []
+        var visits: [RepeatContacts.Visit] = []
+        /// Each session's result under the rules replayed, and under the other rule set (what-if).
+        var base: [SessionResult] = []
+        var other: [SessionResult]?
+
+        init(base: [SessionResult], other: [SessionResult]?, keepsResults: Bool) {
+            count = base.count
+            details.reserveCapacity(base.count * 256)
+            // Read in place (an array's subscript copied each result, a dozen retains and releases).
+            base.withUnsafeBufferPointer { results in
+                for i in results.indices {
+                    counts.add(results[i])
+                    if i > 0 { details.append(0x2C) }
+                    results[i].writeDetail(to: &details)
+                    if let visit = RepeatContacts.Visit(results[i]) { visits.append(visit) }
+                }
+            }
+            if keepsResults {
+                self.base = base
+                self.other = other
+            }
+        }
+    }
+
+    /// A batch counted on a replaying thread, then its sessions' order-dependent parts.
+    func add(_ batch: Batch) {
+        counts.merge(batch.counts)
+        details.append(items: batch.details, count: batch.count)
+        for visit in batch.visits { repeats.add(visit) }
+        guard keepsResults else { return }
+        // Read in place, as `Batch` does.
+        batch.base.withUnsafeBufferPointer { results in
+            guard let other = batch.other else {
+                for i in results.indices { compare(results[i], other: nil) }
                 return
             }
             other.withUnsafeBufferPointer { others in
-                for i in results.indices { addInOrder(results[i], other: others[i]) }
+                for i in results.indices { compare(results[i], other: others[i]) }
             }
         }
     }
 
-    /// What depends on the order of sessions: repeat contacts, and the before/after lists.
-    private func addInOrder(_ r: SessionResult, other: SessionResult?) {
-        if let customer = r.customer, let start = r.start {
-            repeats.add(customer: customer, start: start, end: r.end ?? start, intent: r.firstIntent, resolved: r.outcome == .resolved)
-        }
+    /// The before/after lists: recorded outcomes (`--compare`) and the other rule set (`--rules`).
+    private func compare(_ r: SessionResult, other: SessionResult?) {
         if let compare, let recorded = r.recordedOutcome {
             compare.add(r, before: recorded, beforeReasons: nil, beforeIntents: nil, after: r)
         }
