@@ -51,8 +51,9 @@ public struct TextClusterer: Sendable {
     /// The most distinct texts held at once.
     public let maxDistinct: Int
 
-    /// Held texts and their exact counts.
-    private var counts: [String: Int] = [:]
+    /// Held texts and their exact counts (keyed by the text with its hash: a string's own hash
+    /// normalises Chinese text again on every lookup; these texts are composed already).
+    private var counts: [Held: Int] = [:]
     /// The held texts as a max-heap by (hash, text): the root is the first to give way.
     private var heap: [Held] = []
     /// All occurrences added, held or not.
@@ -74,7 +75,7 @@ public struct TextClusterer: Sendable {
     public mutating func add(_ text: String, count: Int = 1) {
         let text = Self.normalized(text)
         guard !text.isEmpty, count > 0 else { return }
-        hold(text, count: count)
+        hold(Held(text), count: count)
     }
 
     /// Trimmed, in composed form: Swift's `==` ignores the difference but the hash and the
@@ -98,32 +99,31 @@ public struct TextClusterer: Sendable {
         // Texts `other` left out would have been left out here too: their hashes are above the
         // bottom-k of everything seen, which only shrinks.
         total += other.overflow
-        for (text, count) in other.counts { hold(text, count: count) }
+        for (held, count) in other.counts { hold(held, count: count) }
     }
 
-    private mutating func hold(_ text: String, count: Int) {
+    private mutating func hold(_ held: Held, count: Int) {
         total += count
-        if counts[text] != nil {
-            counts[text, default: 0] += count
+        if let known = counts.index(forKey: held) {
+            counts.values[known] += count
             return
         }
-        let held = Held(text)
         if heap.count == maxDistinct {
             // Full: the new text enters only by displacing the largest hash held.
             guard held < heap[0] else { return }
-            counts[heap[0].text] = nil
+            counts[heap[0]] = nil
             heap[0] = held
             siftDown(0)
         } else {
             heap.append(held)
             siftUp(heap.count - 1)
         }
-        counts[text] = count
+        counts[held] = count
     }
 
     /// The largest clusters (by size, ties by label), each with up to `examples` texts.
     public func clusters(limit: Int = 20, examples: Int = 5) -> [TextCluster] {
-        let texts = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let texts = counts.map { (key: $0.key.text, value: $0.value) }.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         let members = TextClusterer.leaderClusters(texts.map { TextFeatures.of($0.key) }, threshold: threshold)
         let clusters = members.map { indices in
             TextCluster(size: indices.reduce(0) { $0 + texts[$1].value }, distinct: indices.count,
@@ -256,7 +256,7 @@ public struct TextClusterer: Sendable {
     // MARK: The bounded sample
 
     /// A held text with the stable hash that decides whether it stays.
-    private struct Held: Sendable, Comparable {
+    private struct Held: Sendable, Comparable, Hashable {
         var hash: UInt64
         var text: String
         init(_ text: String) {
@@ -265,6 +265,9 @@ public struct TextClusterer: Sendable {
             hash = FNV1a.hash(text)
         }
         static func < (a: Held, b: Held) -> Bool { a.hash != b.hash ? a.hash < b.hash : a.text < b.text }
+        // By bytes: held texts are composed (`normalized`), so equal texts have equal bytes.
+        static func == (a: Held, b: Held) -> Bool { a.hash == b.hash && a.text.hasSameUTF8(as: b.text) }
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
     }
 
     private mutating func siftUp(_ index: Int) {
