@@ -59,7 +59,7 @@ struct OpenSessions {
         let last = sessions.count - 1
         if p != last {
             table[slot(of: last)] = Int32(p)
-            sessions.swapAt(p, last)
+            sessions.withUnsafeMutableBufferPointer { $0.swapAt(p, last) }  // moved, not copied
             hashes.swapAt(p, last)
         }
         hashes.removeLast()
