@@ -46,24 +46,11 @@ public final class DialogueEngine: Sendable {
     /// turn: a list made for each turn cost two allocations a turn.
     func start(_ session: inout Session, data store: any OperatorData, into effects: EffectList) {
         effects.removeAll()
-        // Moved into the turn and back, as in `handle`: a copy would retain every member.
-        var turn = Turn(engine: self, session: Session(id: session.id), effects: effects)
-        swap(&turn.session, &session)
-        defer {
-            turn.finish()
-            swap(&session, &turn.session)
+        withUnsafeMutablePointer(to: &session) { session in
+            var turn = Turn(engine: self, session: session, effects: effects)
+            defer { turn.finish() }
+            turn.open(data: store)
         }
-        if let phone = turn.session.customer, let account = store.account(phone: phone) {
-            turn.session.language = account.language
-            if account.age >= dialogue.policy.offerPersonFromAge {
-                turn.session.simpleMode = true
-                turn.session.elderly = true
-                turn.session.offeredPerson = true
-                turn.say("elderly_offer")
-                return
-            }
-        }
-        turn.say("greeting")
     }
 
     /// One customer message: what was understood; the effects are put in `effects`, as in `start`.
@@ -74,18 +61,17 @@ public final class DialogueEngine: Sendable {
         // "13800000001 123456" answers both questions at once, so a PIN is expected from the phone question on.
         let expectsPIN = session.flow?.awaiting == .pin || session.flow?.awaiting == .phone
         let understood = classifier.classify(text, context: ClassificationContext(expectsPIN: expectsPIN))
-        // The session moves into the turn and back: a copy would share its arrays, and the first
-        // append to each (intents, the cue trail) would copy it whole.
-        var turn = Turn(engine: self, session: Session(id: session.id), effects: effects)
-        swap(&turn.session, &session)
-        turn.now = now
-        turn.store = store
-        turn.classifier = classifier
-        turn.run(understood, raw: text)
-        turn.finish()
-        swap(&session, &turn.session)
+        withUnsafeMutablePointer(to: &session) { session in
+            var turn = Turn(engine: self, session: session, effects: effects)
+            turn.now = now
+            turn.store = store
+            turn.classifier = classifier
+            turn.run(understood, raw: text)
+            turn.finish()
+        }
         return understood
     }
+
 
     /// Renders response `key` for a session (its language and mode), `{name}` placeholders filled.
     public func render(_ key: String, _ values: [String: String], for session: Session) -> String {
@@ -160,7 +146,15 @@ final class EffectList {
 /// One turn in progress: the session being changed and the effects gathered.
 struct Turn {
     let engine: DialogueEngine
-    var session: Session
+    /// The conversation's session, changed in place for the length of the turn. (Moving the
+    /// session into a turn and back, with a blank one made to hold its place, cost a replayed
+    /// turn more than its dialogue step; a copy would retain every member and copy each array
+    /// at its first append.)
+    private let place: UnsafeMutablePointer<Session>
+    var session: Session {
+        unsafeAddress { UnsafePointer(place) }
+        nonmutating unsafeMutableAddress { place }
+    }
     let effects: EffectList
     var now = Date(timeIntervalSince1970: 0)
     var store: (any OperatorData)?
@@ -173,10 +167,26 @@ struct Turn {
         set { session.pendingSecond = newValue.map { Session.PendingQuestion(definition: $0.0, classification: $0.1) } }
     }
 
-    init(engine: DialogueEngine, session: Session, effects: EffectList) {
+    /// `session` must stay where it is, untouched by anything else, until the turn is done.
+    init(engine: DialogueEngine, session: UnsafeMutablePointer<Session>, effects: EffectList) {
         self.engine = engine
-        self.session = session
+        self.place = session
         self.effects = effects
+    }
+
+    /// The bot's opening (`DialogueEngine.start`).
+    mutating func open(data store: any OperatorData) {
+        if let phone = session.customer, let account = store.account(phone: phone) {
+            session.language = account.language
+            if account.age >= engine.dialogue.policy.offerPersonFromAge {
+                session.simpleMode = true
+                session.elderly = true
+                session.offeredPerson = true
+                say("elderly_offer")
+                return
+            }
+        }
+        say("greeting")
     }
 
     var rules: RuleSet { engine.rules }
