@@ -91,8 +91,9 @@ public final class ReplayRunner {
             replaying.submit({
                 let engine = engines.take()
                 defer { engines.give(engine) }
-                return ReplayTally.Batch(base: batch.map(engine.base.run), other: engine.other.map { batch.map($0.run) },
-                                         keepsResults: keepsResults)
+                var replayed = ReplayTally.Batch(keepsResults: keepsResults, capacity: batch.count)
+                for recorded in batch { replayed.add(engine.base.run(recorded), other: engine.other?.run(recorded)) }
+                return replayed
             }, drain: tally.add)
         }
         func assemble(_ parsed: ParsedBlock) {

@@ -372,24 +372,26 @@ public final class ReplayTally {
         var visits: [RepeatContacts.Visit] = []
         /// Each session's result under the rules replayed, and under the other rule set (what-if).
         var base: [SessionResult] = []
-        var other: [SessionResult]?
+        var other: [SessionResult] = []
+        let keepsResults: Bool
 
-        init(base: [SessionResult], other: [SessionResult]?, keepsResults: Bool) {
-            count = base.count
-            details.reserveCapacity(base.count * 256)
-            // Read in place (an array's subscript copied each result, a dozen retains and releases).
-            base.withUnsafeBufferPointer { results in
-                for i in results.indices {
-                    counts.add(results[i])
-                    if i > 0 { details.append(0x2C) }
-                    results[i].writeDetail(to: &details)
-                    if let visit = RepeatContacts.Visit(results[i]) { visits.append(visit) }
-                }
-            }
-            if keepsResults {
-                self.base = base
-                self.other = other
-            }
+        init(keepsResults: Bool, capacity: Int) {
+            self.keepsResults = keepsResults
+            details.reserveCapacity(capacity * 256)
+        }
+
+        /// Adds a session's result as it is made (and, for what-if, its result under the other
+        /// rules). Taken whole, so nothing reads it from an array: reading an element for each
+        /// use copied it, a dozen retains and releases each time.
+        mutating func add(_ r: consuming SessionResult, other o: consuming SessionResult? = nil) {
+            counts.add(r)
+            if count > 0 { details.append(0x2C) }
+            r.writeDetail(to: &details)
+            if let visit = RepeatContacts.Visit(r) { visits.append(visit) }
+            count += 1
+            guard keepsResults else { return }
+            base.append(r)
+            if let o { other.append(o) }
         }
     }
 
@@ -399,16 +401,7 @@ public final class ReplayTally {
         details.append(items: batch.details, count: batch.count)
         for visit in batch.visits { repeats.add(visit) }
         guard keepsResults else { return }
-        // Read in place, as `Batch` does.
-        batch.base.withUnsafeBufferPointer { results in
-            guard let other = batch.other else {
-                for i in results.indices { compare(results[i], other: nil) }
-                return
-            }
-            other.withUnsafeBufferPointer { others in
-                for i in results.indices { compare(results[i], other: others[i]) }
-            }
-        }
+        for (k, r) in batch.base.enumerated() { compare(r, other: k < batch.other.count ? batch.other[k] : nil) }
     }
 
     /// The before/after lists: recorded outcomes (`--compare`) and the other rule set (`--rules`).
