@@ -291,12 +291,15 @@ public final class Replay {
             if result.handedOff || result.ended { break }
         }
         _ = conversation.close()
-        let session = conversation.takeSession()
+        // Read member by member where it lies: a copy of the whole session (or a blank one made
+        // to take its place) cost more than the members read.
         return SessionResult(
-            id: recorded.id, index: recorded.index, outcome: session.outcome, handoffReasons: session.handoffReasons,
-            intents: session.intents, recordedOutcome: recorded.recordedOutcome, fallbackTexts: fallbacks, complaintTexts: complaints,
-            language: session.language.rawValue, dialect: session.dialect?.rawValue, elderly: session.elderly,
-            frustrated: session.frustrated, frustration: session.frustration, channel: recorded.channel, customer: recorded.customer,
+            id: recorded.id, index: recorded.index, outcome: conversation.session.outcome,
+            handoffReasons: conversation.session.handoffReasons, intents: conversation.session.intents,
+            recordedOutcome: recorded.recordedOutcome, fallbackTexts: fallbacks, complaintTexts: complaints,
+            language: conversation.session.language.rawValue, dialect: conversation.session.dialect?.rawValue,
+            elderly: conversation.session.elderly, frustrated: conversation.session.frustrated,
+            frustration: conversation.session.frustration, channel: recorded.channel, customer: recorded.customer,
             start: recorded.start, end: recorded.end, turns: recorded.turns)
     }
 }

@@ -352,14 +352,6 @@ public final class Conversation {
         .reply(text: engine.render(key, values, for: session), key: key)
     }
 
-    /// Hands the session over as it stands, leaving a blank one: replay takes each session at its
-    /// end rather than copy it (a copy retains, and the restart then releases, every member).
-    public func takeSession() -> Session {
-        var taken = Session(id: session.id)
-        swap(&taken, &session)
-        return taken
-    }
-
     /// The end event with the outcome; later calls return nothing.
     public func close() -> [TranscriptEvent] {
         guard !isClosed else { return [] }
