@@ -6,8 +6,7 @@ import Darwin
 
 /// FNV-1a, 64 bits, over bytes: stable across runs and processes (unlike `Hasher`, which is
 /// seeded per process) and cheap on UTF-8 (String's own hashing normalises Unicode first).
-/// Replay keys its sessions, remembered sessions and remembered messages with it, and the
-/// clusterer orders the texts it keeps by it.
+/// Replay finds open sessions by it, and the clusterer orders the texts it keeps by it.
 struct FNV1a {
     private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
