@@ -97,26 +97,32 @@ struct RepeatContacts {
     }
 
     mutating func add(customer: String, start: Double, end: Double, intent: String?, resolved: Bool) {
-        var entry = Entry(start: start, end: end, intent: intent, resolved: resolved)
-        var entries = byCustomer.removeValue(forKey: customer) ?? []
-        for k in entries.indices where intent != nil && entries[k].intent == intent {
-            if entries[k].start <= start {
-                if start >= entries[k].end - 1, start - entries[k].end <= Self.window { entries[k].repeated = true }
-            } else if entries[k].start >= end - 1, entries[k].start - end <= Self.window {
+        // The customer's entries are changed in place: one lookup, and no copy of them.
+        let dropped = Self.insert(Entry(start: start, end: end, intent: intent, resolved: resolved), into: &byCustomer[customer, default: []])
+        dropped.forEach { count($0) }
+        latest = max(latest, end)
+        added += 1
+        if added % 8192 == 0 { evict(before: latest - 2 * Self.window) }
+    }
+
+    /// Marks the repeats between a new session and the customer's earlier ones and adds it;
+    /// returns the oldest entries beyond `perCustomer`, taken out to be counted now (a customer
+    /// with dozens of sessions in two days, a test account or a shared number, cannot make this
+    /// quadratic).
+    private static func insert(_ new: Entry, into entries: inout [Entry]) -> [Entry] {
+        var entry = new
+        for k in entries.indices where entry.intent != nil && entries[k].intent == entry.intent {
+            if entries[k].start <= entry.start {
+                if entry.start >= entries[k].end - 1, entry.start - entries[k].end <= window { entries[k].repeated = true }
+            } else if entries[k].start >= entry.end - 1, entries[k].start - entry.end <= window {
                 entry.repeated = true
             }
         }
         entries.append(entry)
-        // A customer with dozens of sessions in two days (a test account, a shared number): the
-        // oldest are counted now, so one number cannot make this quadratic.
-        if entries.count > Self.perCustomer {
-            entries.prefix(entries.count - Self.perCustomer).forEach { count($0) }
-            entries.removeFirst(entries.count - Self.perCustomer)
-        }
-        byCustomer[customer] = entries
-        latest = max(latest, end)
-        added += 1
-        if added % 8192 == 0 { evict(before: latest - 2 * Self.window) }
+        guard entries.count > perCustomer else { return [] }
+        let oldest = Array(entries.prefix(entries.count - perCustomer))
+        entries.removeFirst(entries.count - perCustomer)
+        return oldest
     }
 
     /// Counts the sessions that can no longer be followed by a repeat, and forgets them.
