@@ -72,7 +72,6 @@ public final class DialogueEngine: Sendable {
         return understood
     }
 
-
     /// Renders response `key` for a session (its language and mode), `{name}` placeholders filled.
     public func render(_ key: String, _ values: [String: String], for session: Session) -> String {
         guard !quiet, let template = dialogue.responses[key] else { return key }
@@ -147,9 +146,9 @@ final class EffectList {
 struct Turn {
     let engine: DialogueEngine
     /// The conversation's session, changed in place for the length of the turn. (Moving the
-    /// session into a turn and back, with a blank one made to hold its place, cost a replayed
-    /// turn more than its dialogue step; a copy would retain every member and copy each array
-    /// at its first append.)
+    /// 680-byte session into a turn and back, around a blank one made to hold its place, cost a
+    /// replayed turn about a third of its dialogue step; a copy would retain every member and
+    /// copy each array at its first append.)
     private let place: UnsafeMutablePointer<Session>
     var session: Session {
         unsafeAddress { UnsafePointer(place) }
