@@ -23,6 +23,23 @@ import Testing
         }
     }
 
+    @Test func aRememberedMinuteGivesWhatAFreshParseGives() {
+        // In the order a log might have them: same minute, the next one, bad tails after a good
+        // head, another zone, another day, and the same head again after a bad one.
+        let stamps = ["2026-11-29T08:07:23.017Z", "2026-11-29T08:07:59Z", "2026-11-29T08:07:60.5Z", "2026-11-29T08:07:61Z",
+                      "2026-11-29T08:07:2xZ", "2026-11-29T08:07:23", "2026-11-29T08:07:23+08:00", "2026-11-29T08:07:23.Z",
+                      "2026-11-29T08:08:00Z", "2026-11-29t08:08:00z", "2026-11-30 00:00:00-05:30", "2026-13-29T08:08:00Z",
+                      "2026-11-29T08:08:00.000001Z", "2026-02-30T08:08:00Z", "2026-11-29T24:00:00Z", "2026-11-29T08:07:23.017Z"]
+        var minute: Timestamp.Minute?
+        for stamp in stamps {
+            let bytes = Array(stamp.utf8)
+            let reused = bytes.withUnsafeBufferPointer { Timestamp.parse($0, reusing: &minute) }
+            #expect(reused == Timestamp.seconds(stamp), "\(stamp)")
+        }
+        #expect(Timestamp.seconds("2026-11-29T08:07:60.5Z") == 1_795_939_680.5)
+        #expect(Timestamp.seconds("2026-11-29T08:07:61Z") == nil && Timestamp.seconds("2026-13-29T08:08:00Z") == nil)
+    }
+
     @Test func timestampsAndTicketIdsKeepTheirShape() {
         let instant = Date(timeIntervalSince1970: 1_795_939_643.017)  // 2026-11-29T08:07:23.017Z
         #expect(TranscriptEvent.timestamp(instant) == "2026-11-29T08:07:23.017Z")

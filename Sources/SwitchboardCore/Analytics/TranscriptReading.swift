@@ -76,6 +76,8 @@ public struct LogRecord: Sendable {
         public private(set) var ids: [UInt8] = []
         private var lastSession: (start: Int32, count: Int32)?
         private var lastSessionHash: UInt64 = 0
+        /// The minute of the last timestamp read (`Timestamp.parse(_:reusing:)`).
+        private var minute: Timestamp.Minute?
 
         public init() {}
 
@@ -163,7 +165,7 @@ public struct LogRecord: Sendable {
             }
             if record.role != .customer { record.text = LogRecord.none }
             if let rawTime, record.role != .bot && record.role != .agent || record.customer != LogRecord.none {
-                record.time = Timestamp.parse(rawTime)
+                record.time = Timestamp.parse(rawTime, reusing: &minute)
             }
             if record.text != LogRecord.none { record.masked = Self.hasMaskedRun(strings[Int(record.text)]) }
             record.ends = record.role == .system && event == "end"
@@ -214,34 +216,48 @@ public enum Timestamp {
         return text.withUTF8 { parse($0) }
     }
 
+    /// The minute a timestamp starts with (`2026-11-29T08:07`, its first 16 bytes) and what it
+    /// comes to in seconds since 1970 (before any zone offset).
+    struct Minute {
+        var bytes: (UInt64, UInt64)
+        var seconds: Int
+    }
+
     static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
-        func digits(_ at: Int, _ count: Int) -> Int? {
-            guard at + count <= b.count else { return nil }
-            var v = 0
-            for k in at..<at + count {
-                let d = Int(b[k]) - 48
-                guard d >= 0 && d <= 9 else { return nil }
-                v = v * 10 + d
-            }
-            return v
+        var minute: Minute?
+        return parse(b, reusing: &minute)
+    }
+
+    /// Parses, reusing `minute` when the timestamp starts with the same 16 bytes, and keeping
+    /// this one's otherwise: a log comes in time order, so most of its lines share their minute
+    /// with the line before.
+    static func parse(_ b: UnsafeBufferPointer<UInt8>, reusing minute: inout Minute?) -> Double? {
+        guard b.count >= 20, let base = b.baseAddress else { return nil }
+        let head = (UnsafeRawPointer(base).loadUnaligned(as: UInt64.self), UnsafeRawPointer(base + 8).loadUnaligned(as: UInt64.self))
+        let start: Int
+        if let known = minute, known.bytes == head {
+            start = known.seconds
+        } else {
+            guard let year = digits(b, 0, 4), b[4] == 0x2D, let month = digits(b, 5, 2), b[7] == 0x2D,
+                let day = digits(b, 8, 2), b[10] == 0x54 || b[10] == 0x74 || b[10] == 0x20, let hour = digits(b, 11, 2), b[13] == 0x3A,
+                let minutes = digits(b, 14, 2), (1...12).contains(month), (1...31).contains(day), hour < 24, minutes < 60
+            else { return nil }
+            start = CivilDate.days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minutes * 60
+            minute = Minute(bytes: head, seconds: start)
         }
-        guard b.count >= 20, let year = digits(0, 4), b[4] == 0x2D, let month = digits(5, 2), b[7] == 0x2D,
-            let day = digits(8, 2), b[10] == 0x54 || b[10] == 0x74 || b[10] == 0x20, let hour = digits(11, 2), b[13] == 0x3A,
-            let minute = digits(14, 2), b[16] == 0x3A, let second = digits(17, 2),
-            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
-        else { return nil }
+        guard b[16] == 0x3A, let second = digits(b, 17, 2), second < 61 else { return nil }
         var i = 19
         var fraction = 0.0
         if i < b.count, b[i] == 0x2E {
             i += 1
             var scale = 0.1
-            let start = i
+            let first = i
             while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
                 fraction += Double(b[i] - 0x30) * scale
                 scale /= 10
                 i += 1
             }
-            guard i > start else { return nil }
+            guard i > first else { return nil }
         }
         guard i < b.count else { return nil }
         var offset = 0
@@ -249,15 +265,26 @@ public enum Timestamp {
         case 0x5A, 0x7A:
             i += 1
         case 0x2B, 0x2D:
-            guard let h = digits(i + 1, 2), i + 3 < b.count, b[i + 3] == 0x3A, let m = digits(i + 4, 2) else { return nil }
+            guard let h = digits(b, i + 1, 2), i + 3 < b.count, b[i + 3] == 0x3A, let m = digits(b, i + 4, 2) else { return nil }
             offset = (h * 3600 + m * 60) * (b[i] == 0x2B ? 1 : -1)
             i += 6
         default:
             return nil
         }
         guard i == b.count else { return nil }
-        let days = CivilDate.days(year: year, month: month, day: day)
-        return Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction
+        return Double(start + second - offset) + fraction
+    }
+
+    @inline(__always)
+    private static func digits(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ count: Int) -> Int? {
+        guard at + count <= b.count else { return nil }
+        var v = 0
+        for k in at..<at + count {
+            let d = Int(b[k]) &- 48
+            guard d >= 0 && d <= 9 else { return nil }
+            v = v * 10 + d
+        }
+        return v
     }
 }
 
