@@ -177,15 +177,8 @@ public struct SessionResult: Sendable {
     /// Appends the `sessions_detail` entry, written by hand: there is one per session, and
     /// building a JSON tree for each cost more than replaying a short session.
     func writeDetail(to out: inout [UInt8]) {
-        var first = true
-        func key(_ k: StaticString) {
-            out.append(first ? 0x7B : 0x2C)
-            first = false
-            out.append(0x22)
-            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
-            out.append(0x22)
-            out.append(0x3A)
-        }
+        // Each key with the punctuation around it, appended at once.
+        func key(_ k: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount)) }
         func strings<S: Sequence>(_ items: S) where S.Element == String {
             out.append(0x5B)
             for (k, item) in items.enumerated() {
@@ -197,21 +190,21 @@ public struct SessionResult: Sendable {
         func string(_ value: String?) {
             if let value { JSONValue.writeString(value, to: &out) } else { out += "null".utf8 }
         }
-        key("session"); JSONValue.writeString(id, to: &out)
-        key("outcome"); JSONValue.writeString(outcome.rawValue, to: &out)
-        key("handoff_reasons"); strings(handoffReasons)
-        key("intents"); strings(intents.lazy.map(\.rawValue))
-        key("recorded_outcome"); string(recordedOutcome)
+        key(#"{"session":"#); JSONValue.writeString(id, to: &out)
+        key(#","outcome":"#); JSONValue.writeString(outcome.rawValue, to: &out)
+        key(#","handoff_reasons":"#); strings(handoffReasons)
+        key(#","intents":"#); strings(intents.lazy.map(\.rawValue))
+        key(#","recorded_outcome":"#); string(recordedOutcome)
         // `cues`, member by member.
-        key("cues"); out += #"{"frustration":"#.utf8
+        key(#","cues":{"frustration":"#)
         out += JSONValue.format((frustration * 1000).rounded() / 1000).utf8
         out += (frustrated ? #","frustrated":true"# : #","frustrated":false"#).utf8
         out += (elderly ? #","elderly":true,"dialect":"# : #","elderly":false,"dialect":"#).utf8
         string(dialect)
         out.append(0x7D)
-        key("language"); JSONValue.writeString(language, to: &out)
-        key("channel"); string(channel)
-        key("turns"); out += String(turns.count).utf8
+        key(#","language":"#); JSONValue.writeString(language, to: &out)
+        key(#","channel":"#); string(channel)
+        key(#","turns":"#); out += String(turns.count).utf8
         out.append(0x7D)
     }
 }
