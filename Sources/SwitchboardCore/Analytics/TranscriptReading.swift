@@ -100,48 +100,57 @@ public struct LogRecord: Sendable {
             ids.withUnsafeBufferPointer { String(decoding: LogRecord.session(of: record, in: $0), as: UTF8.self) }
         }
 
-        private mutating func add(_ s: String) -> Int32 {
+        fileprivate mutating func add(_ s: String) -> Int32 {
             strings.append(s)
             return Int32(strings.count - 1)
         }
 
         public mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> LogRecord? {
             let mark = strings.count
+            var reading = Line()
+            swap(&reading.parser, &self)
+            let ok = JSONReader.members(of: line, visitor: &reading)
+            swap(&reading.parser, &self)
+            var record = reading.record
+            guard ok, record.session != LogRecord.none, reading.hasRole else {
+                drop(since: mark)
+                return nil
+            }
+            if record.role != .customer { record.text = LogRecord.none }
+            if let rawTime = reading.rawTime, record.role != .bot && record.role != .agent || record.customer != LogRecord.none {
+                record.time = Timestamp.parse(rawTime, reusing: &minute)
+            }
+            if record.text != LogRecord.none { record.masked = Self.hasMaskedRun(strings[Int(record.text)]) }
+            record.ends = record.role == .system && reading.event == "end"
+            return record
+        }
+
+        /// One line being read: the parser (moved in for the line, for its strings and ids) and
+        /// what the line has said so far.
+        private struct Line: JSONMemberVisitor {
+            var parser = Parser()
             var record = LogRecord()
             var hasRole = false
             var wantsText = true
             var event: String?
-            // Read once the line is known to be kept (a bot's line is not, unless it names the customer).
+            /// Read once the line is known to be kept (a bot's line is not, unless it names the customer).
             var rawTime: UnsafeBufferPointer<UInt8>?
-            let ok = JSONReader.members(of: line, wanted: { key in
+
+            func wanted(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
                 guard let index = LogRecord.member(key) else { return nil }
                 // A bot's long answer is walked over, not decoded, when its role came first.
                 return index == 2 && !wantsText ? nil : index
-            }, found: { index, member in
+            }
+
+            mutating func found(_ index: Int, _ member: JSONReader.Member) -> Bool {
                 switch (index, member) {
                 case (0, .string(let raw)):
                     guard !raw.isEmpty else { return true }
-                    var same = false
-                    if let last = lastSession, Int(last.count) == raw.count {
-                        same = ids.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(last.start), raw.baseAddress!, raw.count) == 0 }
-                    }
-                    if !same {
-                        guard JSONReader.isValidUTF8(raw) else { return false }
-                        lastSession = (Int32(ids.count), Int32(raw.count))
-                        ids.append(contentsOf: raw)
-                        lastSessionHash = FNV1a.hash(raw)
-                    }
-                    (record.session, record.sessionLength) = lastSession!
-                    record.sessionHash = lastSessionHash
+                    return parser.session(raw, into: &record)
                 case (0, .value(let v)):
                     // Escaped: decoded, and not shared with the next line.
                     guard var s = v.string, !s.isEmpty else { return true }
-                    s.withUTF8 { bytes in
-                        (record.session, record.sessionLength) = (Int32(ids.count), Int32(bytes.count))
-                        record.sessionHash = FNV1a.hash(bytes)
-                        ids.append(contentsOf: bytes)
-                    }
-                    lastSession = nil
+                    s.withUTF8 { parser.escapedSession($0, into: &record) }
                 case (1, .string(let raw)):
                     if let role = LogRecord.role(raw) {
                         record.role = role
@@ -152,36 +161,50 @@ public struct LogRecord: Sendable {
                     rawTime = raw
                 case (_, .string(let raw)):
                     guard let s = JSONReader.validString(raw) else { return false }
-                    set(index, s, in: &record, event: &event)
+                    set(index, s)
                 case (_, .value(let v)):
                     if index == 1 { return true }
-                    if let s = v.string { set(index, s, in: &record, event: &event) }
+                    if let s = v.string { set(index, s) }
                 }
                 return true
-            })
-            guard ok, record.session != LogRecord.none, hasRole else {
-                drop(since: mark)
-                return nil
             }
-            if record.role != .customer { record.text = LogRecord.none }
-            if let rawTime, record.role != .bot && record.role != .agent || record.customer != LogRecord.none {
-                record.time = Timestamp.parse(rawTime, reusing: &minute)
+
+            private mutating func set(_ index: Int, _ value: String) {
+                switch index {
+                case 2: record.text = parser.add(value)
+                case 3: record.customer = parser.add(value)
+                case 4: record.channel = parser.add(value)
+                case 5: event = value
+                case 6: record.outcome = parser.add(value)
+                case 7: record.time = Timestamp.seconds(value)
+                default: break
+                }
             }
-            if record.text != LogRecord.none { record.masked = Self.hasMaskedRun(strings[Int(record.text)]) }
-            record.ends = record.role == .system && event == "end"
-            return record
         }
 
-        private mutating func set(_ index: Int, _ value: String, in record: inout LogRecord, event: inout String?) {
-            switch index {
-            case 2: record.text = add(value)
-            case 3: record.customer = add(value)
-            case 4: record.channel = add(value)
-            case 5: event = value
-            case 6: record.outcome = add(value)
-            case 7: record.time = Timestamp.seconds(value)
-            default: break
+        /// A session id read as it stands in the line: shared with the line before when the same
+        /// (a session's lines tend to come together). False when the bytes are not UTF-8.
+        private mutating func session(_ raw: UnsafeBufferPointer<UInt8>, into record: inout LogRecord) -> Bool {
+            var same = false
+            if let last = lastSession, Int(last.count) == raw.count {
+                same = ids.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(last.start), raw.baseAddress!, raw.count) == 0 }
             }
+            if !same {
+                guard JSONReader.isValidUTF8(raw) else { return false }
+                lastSession = (Int32(ids.count), Int32(raw.count))
+                ids.append(contentsOf: raw)
+                lastSessionHash = FNV1a.hash(raw)
+            }
+            (record.session, record.sessionLength) = lastSession!
+            record.sessionHash = lastSessionHash
+            return true
+        }
+
+        private mutating func escapedSession(_ bytes: UnsafeBufferPointer<UInt8>, into record: inout LogRecord) {
+            (record.session, record.sessionLength) = (Int32(ids.count), Int32(bytes.count))
+            record.sessionHash = FNV1a.hash(bytes)
+            ids.append(contentsOf: bytes)
+            lastSession = nil
         }
 
         /// Four or more `*` in a row: what masking leaves of a number, a PIN or a card.

@@ -41,21 +41,20 @@ public enum JSONReader {
     }
 
     /// A wanted member's value: a string without escapes as its bytes in the line (not yet
-    /// checked to be UTF-8), anything else built.
+    /// checked to be UTF-8), anything else built (`members(of:visitor:)`).
     public enum Member {
         case string(UnsafeBufferPointer<UInt8>)
         case value(Value)
     }
 
-    /// Reads one JSON object's top-level members, building only the values `wanted` picks (by
-    /// its raw, unescaped key) and checking and skipping the rest without building them; a
-    /// wanted string without escapes is handed over as its bytes, so a caller comparing or
+    /// Reads one JSON object's top-level members, building only the values `visitor.wanted`
+    /// picks (by its raw, unescaped key) and checking and skipping the rest without building
+    /// them; a wanted string without escapes is handed over as its bytes, so a caller comparing or
     /// parsing it needs no `String`. Replay reads millions of transcript lines and needs four or
     /// five of their fields; a bot line's text and slots are only walked over. False when the
-    /// bytes are not one JSON object, or when `found` returns false (it rejects the line).
-    public static func members(of buffer: UnsafeBufferPointer<UInt8>, wanted: (UnsafeBufferPointer<UInt8>) -> Int?,
-                               found: (Int, Member) -> Bool) -> Bool
-    {
+    /// bytes are not one JSON object, or when `visitor.found` returns false (it rejects the line).
+    /// (A visitor type, not closures: specialised for it, the calls are inlined into the walk.)
+    static func members<Visitor: JSONMemberVisitor>(of buffer: UnsafeBufferPointer<UInt8>, visitor: inout Visitor) -> Bool {
         var reader = Cursor(buffer: buffer)
         reader.skip()
         guard reader.i < buffer.count, buffer[reader.i] == 0x7B else { return false }
@@ -72,12 +71,12 @@ public enum JSONReader {
             reader.skip()
             guard reader.i < buffer.count, buffer[reader.i] == 0x3A else { return false }
             reader.i += 1
-            if let index = key.flatMap(wanted) {
+            if let key, let index = visitor.wanted(key) {
                 reader.skip()
                 if let raw = reader.rawString() {
-                    guard found(index, .string(raw)) else { return false }
+                    guard visitor.found(index, .string(raw)) else { return false }
                 } else {
-                    guard let value = reader.value(), found(index, .value(value)) else { return false }
+                    guard let value = reader.value(), visitor.found(index, .value(value)) else { return false }
                 }
             } else {
                 guard reader.skipValue() else { return false }
@@ -398,4 +397,12 @@ public enum JSONReader {
             return v
         }
     }
+}
+
+/// What `JSONReader.members(of:visitor:)` asks of its caller, member by member.
+protocol JSONMemberVisitor {
+    /// The index of a member to build, by its raw key; nil to check and skip it.
+    mutating func wanted(_ key: UnsafeBufferPointer<UInt8>) -> Int?
+    /// A wanted member's value; false rejects the object.
+    mutating func found(_ index: Int, _ member: JSONReader.Member) -> Bool
 }
