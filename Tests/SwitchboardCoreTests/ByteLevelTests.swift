@@ -139,6 +139,11 @@ import Testing
         let masked = try #require(parse(#"{"session":"chat-2","role":"customer","text":"服务密码是******"}"#))
         #expect(masked.masked && !c.masked)
         #expect(parse(#"{"session":"","role":"customer","text":"x"}"#) == nil)
+        // An id that is not UTF-8 rejects the line, even after a good one in the same line.
+        for bad in [[0x61, 0xFF], [0xC3]] as [[UInt8]] {
+            let line = Array(#"{"session":"ok","role":"customer","session":""#.utf8) + bad + Array(#"","text":"x"}"#.utf8)
+            #expect(line.withUnsafeBufferPointer { parser.parse($0) } == nil)
+        }
     }
 
     @Test func reusedBlockBuffersGiveTheSameBlocks() throws {
