@@ -188,7 +188,7 @@ public final class SQLiteHandoffQueue: HandoffQueue {
     /// Signs an agent in with their skills (language, dialect, domain: `zh,yue,billing`).
     public func login(name: String, skills: [String], at now: Date) throws(StoreError) -> Agent {
         let skills = Self.normalized(skills)
-        try write { () throws(StoreError) in
+        _ = try write { () throws(StoreError) in
             try database.execute("""
                 INSERT INTO agents (name, skills, signed_in, signed_in_at, seen_at) VALUES (?, ?, 1, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET skills = excluded.skills, signed_in = 1, signed_in_at = excluded.signed_in_at,

@@ -195,7 +195,7 @@ final class Spill {
         flush()
         try? handle.seek(toOffset: 0)
         while let block = try? handle.read(upToCount: 1 << 20), !block.isEmpty { sink(block) }
-        try? handle.seekToEnd()
+        _ = try? handle.seekToEnd()
     }
 }
 

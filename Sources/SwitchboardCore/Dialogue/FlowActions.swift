@@ -252,7 +252,7 @@ extension Turn {
 
     /// Files a refund or dispute of one bill line, owned by billing, due in the policy's days.
     mutating func fileClaim(_ kind: TicketKind, _ bill: Bill, _ line: BillLine) throws(OperatorDataError) -> Ticket {
-        guard let account, let store else { throw OperatorDataError("no verified customer") }
+        guard let account, store != nil else { throw OperatorDataError("no verified customer") }
         let days = kind == .refund ? policy.refundDays : policy.disputeDays
         return try create(TicketDraft(
             kind: kind, phone: account.phone, summary: "\(kind.rawValue) \(Self.claimTag(bill, line))",
@@ -264,7 +264,7 @@ extension Turn {
     }
 
     mutating func invoice(_ flow: Session.ActiveFlow) {
-        guard let account, let store, let bill = bill(flow) else { return say("statement_none") }
+        guard let account, store != nil, let bill = bill(flow) else { return say("statement_none") }
         do {
             let ticket = try create(TicketDraft(
                 kind: .invoice, phone: account.phone, summary: "invoice \(bill.month)", owner: policy.billingOwner[.en] ?? "",

@@ -372,7 +372,6 @@ extension RuleSet {
         func negationFree(_ from: Int32, _ to: Int32) -> Bool {
             guard negationFrom >= 0 else { return true }
             for e in negationFrom...negationTo where patternElements[e].kind == .negation {
-                let element = patternElements[e]
                 for hit in hits where hit.start >= from && hit.end <= to && elementTerms.contains(element: e, term: hit.term)
                 {
                     return false
