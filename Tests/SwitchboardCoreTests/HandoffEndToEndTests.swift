@@ -144,7 +144,7 @@ import Testing
                 """
             process.arguments = ["-c", script, binary, db]
             let out = dir.appendingPathComponent("\(agent).out")
-            FileManager.default.createFile(atPath: out.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: out)
             try process.run()
             processes.append((process, out))

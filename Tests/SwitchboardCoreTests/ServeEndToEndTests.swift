@@ -470,7 +470,7 @@ final class ServerProcess {
         process.standardOutput = out
         // The server's log, for the message when it does not start.
         let errURL = folder.appendingPathComponent("stderr.log")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: errURL)
         try process.run()
         var line = Data()
