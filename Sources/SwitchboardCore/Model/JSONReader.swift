@@ -94,14 +94,14 @@ public enum JSONReader {
         }
     }
 
-    /// The bytes as a string, or nil when they are not valid UTF-8. Decoding repairs a bad
-    /// sequence instead of refusing it, so a string that comes back with other bytes was not
-    /// valid; this is several times cheaper than the generic `String(validating:)`.
     /// Whether the bytes are valid UTF-8, without making a string when they are ASCII.
     public static func isValidUTF8(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
         raw.allSatisfy { $0 < 0x80 } || validString(raw) != nil
     }
 
+    /// The bytes as a string, or nil when they are not valid UTF-8. Decoding repairs a bad
+    /// sequence instead of refusing it, so a string that comes back with other bytes was not
+    /// valid; this is several times cheaper than the generic `String(validating:)`.
     public static func validString(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
         var s = String(decoding: raw, as: UTF8.self)
         let same = s.withUTF8 { d in d.count == raw.count && (raw.isEmpty || memcmp(d.baseAddress!, raw.baseAddress!, raw.count) == 0) }
