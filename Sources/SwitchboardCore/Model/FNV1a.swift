@@ -45,11 +45,6 @@ extension String {
     /// The same bytes, compared with `memcmp`: keys hashed over bytes (`FNV1a`) compare over bytes
     /// too (`==` checks canonical equivalence, and a generic walk over `utf8` is slower).
     func hasSameUTF8(as other: String) -> Bool {
-        let same = utf8.withContiguousStorageIfAvailable { x in
-            other.utf8.withContiguousStorageIfAvailable { y in
-                x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
-            }
-        }
-        return (same ?? nil) ?? utf8.elementsEqual(other.utf8)
+        other.utf8.withContiguousStorageIfAvailable { hasSameUTF8(as: $0) } ?? utf8.elementsEqual(other.utf8)
     }
 }
