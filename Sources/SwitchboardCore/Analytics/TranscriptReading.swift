@@ -37,9 +37,7 @@ public struct LogRecord: Sendable {
 
     /// The members replay reads, by the index `Parser` gives them; nil for any other name.
     static func member(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
-        func named(_ name: StaticString, _ index: Int) -> Int? {
-            key.count == name.utf8CodeUnitCount && memcmp(key.baseAddress!, name.utf8Start, key.count) == 0 ? index : nil
-        }
+        func named(_ name: StaticString, _ index: Int) -> Int? { matches(key, name) ? index : nil }
         guard key.count >= 2 else { return nil }
         switch (key.count, key[0]) {
         case (7, 0x73): return named("session", 0)
@@ -55,14 +53,16 @@ public struct LogRecord: Sendable {
     }
 
     static func role(_ raw: UnsafeBufferPointer<UInt8>) -> Role? {
-        func named(_ name: StaticString) -> Bool {
-            raw.count == name.utf8CodeUnitCount && memcmp(raw.baseAddress!, name.utf8Start, raw.count) == 0
-        }
-        if named("customer") { return .customer }
-        if named("bot") { return .bot }
-        if named("agent") { return .agent }
-        if named("system") { return .system }
+        if matches(raw, "customer") { return .customer }
+        if matches(raw, "bot") { return .bot }
+        if matches(raw, "agent") { return .agent }
+        if matches(raw, "system") { return .system }
         return nil
+    }
+
+    /// Whether the bytes are exactly `name`.
+    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
+        bytes.count == name.utf8CodeUnitCount && memcmp(bytes.baseAddress!, name.utf8Start, bytes.count) == 0
     }
 
     /// Parses lines one after another, decoding only the fields replay reads. `parse` gives nil
