@@ -167,14 +167,8 @@ public struct SessionResult: Sendable {
     /// (A list: six short strings compare faster than they hash.)
     static let control = ["greeting", "goodbye", "thanks", "affirm", "deny", "cancel"]
 
-    /// The `sessions_detail` entry (CONTRACT.md section 6, plus language, channel and turns).
-    func detailJSON() -> [UInt8] {
-        var out: [UInt8] = []
-        writeDetail(to: &out)
-        return out
-    }
-
-    /// Appends the `sessions_detail` entry, written by hand: there is one per session, and
+    /// Appends the `sessions_detail` entry (CONTRACT.md section 6, plus language, channel and
+    /// turns), written by hand: there is one per session, and
     /// building a JSON tree for each cost more than replaying a short session.
     func writeDetail(to out: inout [UInt8]) {
         // Each key with the punctuation around it, appended at once.

@@ -93,14 +93,11 @@ struct RepeatContacts {
     }
 
     mutating func add(_ visit: Visit) {
-        add(customer: visit.customer, start: visit.start, end: visit.end, intent: visit.intent, resolved: visit.resolved)
-    }
-
-    mutating func add(customer: String, start: Double, end: Double, intent: String?, resolved: Bool) {
         // The customer's entries are changed in place: one lookup, and no copy of them.
-        let dropped = Self.insert(Entry(start: start, end: end, intent: intent, resolved: resolved), into: &byCustomer[customer, default: []])
+        let entry = Entry(start: visit.start, end: visit.end, intent: visit.intent, resolved: visit.resolved)
+        let dropped = Self.insert(entry, into: &byCustomer[visit.customer, default: []])
         dropped.forEach { count($0) }
-        latest = max(latest, end)
+        latest = max(latest, visit.end)
         added += 1
         if added % 8192 == 0 { evict(before: latest - 2 * Self.window) }
     }
@@ -356,12 +353,11 @@ public final class ReplayTally {
         }
     }
 
-    /// One session, counted here (tests, small runs).
+    /// One session, counted here (tests, small runs), as a batch of one.
     public func add(_ r: SessionResult, other: SessionResult? = nil) {
-        counts.add(r)
-        details.append(bytes: r.detailJSON())
-        if let visit = RepeatContacts.Visit(r) { repeats.add(visit) }
-        compare(r, other: other)
+        var batch = Batch(keepsResults: keepsResults, capacity: 1)
+        batch.add(r, other: other)
+        add(batch)
     }
 
     /// Whether a batch must bring its sessions' results back in order: only the before/after
